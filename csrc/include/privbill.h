@@ -1,0 +1,219 @@
+/*
+ * privbill.h: the C core of privbill, and its specification.
+ *
+ * Pedersen commitments to smart-meter readings on ristretto255 (RFC 9496),
+ * the hashes and signatures a meter needs, and the batch operations a
+ * verifier needs. Portable C99; compiled into meter firmware as it is.
+ *
+ * Rules of this API:
+ *  - No allocation, no global mutable state, no random source: callers own
+ *    every buffer and pass in any randomness.
+ *  - Outputs come first; a length follows its pointer. Fixed-size data is
+ *    passed as fixed-size arrays.
+ *  - Functions that can fail return 0 on success and -1 on failure; their
+ *    result must be checked (PRIVBILL_WARN_UNUSED_RESULT).
+ *  - Functions handling secrets (scalars, blindings, readings, the
+ *    commitment secret, signing keys) are constant time in those secrets.
+ *    Functions named *_vartime are not, and must only see public data.
+ *  - Scalars are 32-byte little-endian integers mod
+ *    l = 2^252 + 27742317777372353535851937790883648493. Unless a function
+ *    says otherwise, scalar inputs may be any 32 bytes and are used mod l
+ *    (only scalar outputs are guaranteed reduced).
+ *  - Elements are 32-byte canonical ristretto255 encodings. The identity
+ *    (32 zero bytes) is a valid element everywhere.
+ */
+#ifndef PRIVBILL_H
+#define PRIVBILL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define PRIVBILL_WARN_UNUSED_RESULT __attribute__((warn_unused_result))
+#else
+#  define PRIVBILL_WARN_UNUSED_RESULT
+#endif
+
+#define PRIVBILL_PROTOCOL_VERSION 1
+#define PRIVBILL_SCALARBYTES 32
+#define PRIVBILL_ELEMENTBYTES 32
+#define PRIVBILL_UNIFORMBYTES 64
+#define PRIVBILL_SHA512BYTES 64
+#define PRIVBILL_SECRETBYTES 32
+#define PRIVBILL_METERIDBYTES 16
+#define PRIVBILL_ED25519_SEEDBYTES 32
+#define PRIVBILL_ED25519_PUBLICKEYBYTES 32
+#define PRIVBILL_ED25519_SECRETKEYBYTES 64
+#define PRIVBILL_ED25519_SIGNATUREBYTES 64
+
+/* ------------------------------------------------------------------ */
+/* SHA-512 (FIPS 180-4)                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t state[8];
+    uint64_t count;      /* bytes absorbed so far */
+    uint8_t buf[128];
+} privbill_sha512_ctx;
+
+void privbill_sha512_init(privbill_sha512_ctx *ctx);
+void privbill_sha512_update(privbill_sha512_ctx *ctx, const uint8_t *in, size_t in_len);
+/* Writes the digest and wipes ctx. */
+void privbill_sha512_final(privbill_sha512_ctx *ctx, uint8_t out[64]);
+void privbill_sha512(uint8_t out[64], const uint8_t *in, size_t in_len);
+
+/* ------------------------------------------------------------------ */
+/* Scalars mod l                                                       */
+/* ------------------------------------------------------------------ */
+
+/* out = in mod l, for a 64-byte little-endian input (wide reduction). */
+void privbill_scalar_reduce(uint8_t out[32], const uint8_t in[64]);
+/* Returns 1 if s < l (a canonical scalar encoding), 0 otherwise. */
+int privbill_scalar_is_canonical(const uint8_t s[32]);
+void privbill_scalar_add(uint8_t out[32], const uint8_t a[32], const uint8_t b[32]);
+void privbill_scalar_sub(uint8_t out[32], const uint8_t a[32], const uint8_t b[32]);
+void privbill_scalar_mul(uint8_t out[32], const uint8_t a[32], const uint8_t b[32]);
+void privbill_scalar_negate(uint8_t out[32], const uint8_t a[32]);
+/* out = a*b + c mod l */
+void privbill_scalar_muladd(uint8_t out[32], const uint8_t a[32], const uint8_t b[32],
+                            const uint8_t c[32]);
+/* out = v mod l, for a signed 64-bit v (negative v gives l - |v|). */
+void privbill_scalar_from_i64(uint8_t out[32], int64_t v);
+
+/* ------------------------------------------------------------------ */
+/* ristretto255 (RFC 9496) on encodings                                */
+/* ------------------------------------------------------------------ */
+
+/* Returns 0 if p is a canonical encoding of an element, -1 otherwise. */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_ristretto255_validate(const uint8_t p[32]);
+/* out = p + q, out = p - q. -1 if an input is not a valid encoding. */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_ristretto255_add(uint8_t out[32], const uint8_t p[32], const uint8_t q[32]);
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_ristretto255_sub(uint8_t out[32], const uint8_t p[32], const uint8_t q[32]);
+/* out = s*p, constant time in s. -1 if p is not a valid encoding. */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_ristretto255_scalarmult(uint8_t out[32], const uint8_t s[32], const uint8_t p[32]);
+/* out = s*G for the ristretto255 generator G, constant time in s. */
+void privbill_ristretto255_scalarmult_base(uint8_t out[32], const uint8_t s[32]);
+/* RFC 9496 section 4.3.4 one-way map from 64 uniform bytes. */
+void privbill_ristretto255_from_uniform(uint8_t out[32], const uint8_t r[64]);
+/*
+ * Hash to group: from_uniform(expand_message_xmd(msg, dst, 64)) with
+ * SHA-512 (RFC 9380 section 5.3.1). -1 if dst is longer than 255 bytes.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_ristretto255_hash_to_group(uint8_t out[32], const uint8_t *msg, size_t msg_len,
+                                        const uint8_t *dst, size_t dst_len);
+/* RFC 9380 expand_message_xmd with SHA-512. -1 if out_len > 255*64,
+ * out_len == 0, or dst_len > 255. */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_expand_message_xmd_sha512(uint8_t *out, size_t out_len, const uint8_t *msg,
+                                       size_t msg_len, const uint8_t *dst, size_t dst_len);
+
+/* ------------------------------------------------------------------ */
+/* Decoded points: decode once, then sum and combine many times        */
+/* ------------------------------------------------------------------ */
+
+/* An element in the core's internal (extended Edwards) form. Opaque. */
+typedef struct {
+    uint64_t opaque[20];
+} privbill_point;
+
+/* Returns 0 and sets *out, or -1 if in is not a canonical encoding. */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_point_decode(privbill_point *out, const uint8_t in[32]);
+void privbill_point_encode(uint8_t out[32], const privbill_point *p);
+/*
+ * Decodes n consecutive 32-byte encodings. Returns 0, or -1 with
+ * *first_invalid set to the index of the first invalid encoding (out is
+ * then unspecified).
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_points_decode(privbill_point *out, size_t *first_invalid, const uint8_t *in,
+                           size_t n);
+/* out = p + q */
+void privbill_point_add(privbill_point *out, const privbill_point *p, const privbill_point *q);
+/* Returns 1 if p and q are the same element, 0 otherwise (constant time). */
+int privbill_point_equal(const privbill_point *p, const privbill_point *q);
+/*
+ * out = sum of points[indices[j]] for j < n_indices; all points if
+ * indices is NULL (then n_indices is the number of points). Returns -1 if
+ * an index is >= n_points.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_points_sum_vartime(privbill_point *out, const privbill_point *points,
+                                size_t n_points, const uint32_t *indices, size_t n_indices);
+/* out = sum weights[i] * points[i], signed 64-bit weights (Pippenger). */
+void privbill_points_combine_vartime(privbill_point *out, const privbill_point *points,
+                                     const int64_t *weights, size_t n);
+/* out = sum scalars[i] * points[i], 32-byte scalars (Straus/Pippenger). */
+void privbill_points_msm_vartime(privbill_point *out, const privbill_point *points,
+                                 const uint8_t *scalars, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Pedersen commitments: C = r*G + o*H                                 */
+/* ------------------------------------------------------------------ */
+
+/* The published bytes whose SHA-512 is mapped to H with the one-way map. */
+#define PRIVBILL_H_DOMAIN "privbill/v1/pedersen/H"
+/* The domain prefix of the blinding derivation. */
+#define PRIVBILL_BLINDING_DOMAIN "privbill/v1/blinding"
+
+/* The second generator H, encoded. */
+void privbill_pedersen_h(uint8_t out[32]);
+/* out = value*G + blinding*H, constant time in value and blinding. */
+void privbill_pedersen_commit(uint8_t out[32], uint64_t value, const uint8_t blinding[32]);
+/* n commitments: out[32*i] = commit(values[i], blindings[32*i]). */
+void privbill_pedersen_commit_many(uint8_t *out, const uint64_t *values,
+                                   const uint8_t *blindings, size_t n);
+/*
+ * o = wide_reduce(SHA-512(BLINDING_DOMAIN || secret || meter_id || channel
+ *                         || be64(index))), constant time in secret.
+ */
+void privbill_blinding_derive(uint8_t out[32], const uint8_t secret[32],
+                              const uint8_t meter_id[16], uint8_t channel, uint64_t index);
+/*
+ * Checks c == value*G + blinding*H for public value and blinding scalars
+ * (the opening of a disclosed linear combination). 0 if it holds, -1 not.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_pedersen_verify_vartime(const privbill_point *c, const uint8_t value[32],
+                                     const uint8_t blinding[32]);
+
+/* ------------------------------------------------------------------ */
+/* Ed25519 (RFC 8032)                                                  */
+/* ------------------------------------------------------------------ */
+
+/* sk = seed || pk, as in RFC 8032 and libsodium. */
+void privbill_ed25519_keypair(uint8_t pk[32], uint8_t sk[64], const uint8_t seed[32]);
+void privbill_ed25519_sign(uint8_t sig[64], const uint8_t *msg, size_t msg_len,
+                           const uint8_t sk[64]);
+/*
+ * Verification rule: S must be canonical (< l); A and R must be canonical
+ * point encodings (y < p); the cofactored equation [8][S]B = [8]R + [8][k]A
+ * must hold. Returns 0 if valid, -1 otherwise.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t msg_len,
+                            const uint8_t pk[32]);
+/*
+ * Verifies n <= PRIVBILL_ED25519_BATCH_MAX signatures at once with the same
+ * rule: one multiscalar check with 128-bit random weights z (16*n bytes of
+ * caller randomness). Returns 0 if all are valid, -1 if any is not.
+ */
+#define PRIVBILL_ED25519_BATCH_MAX 64
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_ed25519_verify_batch(const uint8_t *sigs, const uint8_t *const *msgs,
+                                  const size_t *msg_lens, const uint8_t *pks, size_t n,
+                                  const uint8_t *random);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
