@@ -105,13 +105,15 @@ void privbill_ristretto255_scalarmult_base(uint8_t out[32], const uint8_t s[32])
 void privbill_ristretto255_from_uniform(uint8_t out[32], const uint8_t r[64]);
 /*
  * Hash to group: from_uniform(expand_message_xmd(msg, dst, 64)) with
- * SHA-512 (RFC 9380 section 5.3.1). -1 if dst is longer than 255 bytes.
+ * SHA-512 (RFC 9380 section 5.3.1). -1 if dst is empty or longer than 255
+ * bytes.
  */
 PRIVBILL_WARN_UNUSED_RESULT
 int privbill_ristretto255_hash_to_group(uint8_t out[32], const uint8_t *msg, size_t msg_len,
                                         const uint8_t *dst, size_t dst_len);
 /* RFC 9380 expand_message_xmd with SHA-512. -1 if out_len > 255*64,
- * out_len == 0, or dst_len > 255. */
+ * out_len == 0, dst_len == 0 (section 3.1: tags are never empty) or
+ * dst_len > 255. */
 PRIVBILL_WARN_UNUSED_RESULT
 int privbill_expand_message_xmd_sha512(uint8_t *out, size_t out_len, const uint8_t *msg,
                                        size_t msg_len, const uint8_t *dst, size_t dst_len);
@@ -137,6 +139,20 @@ void privbill_point_encode(uint8_t out[32], const privbill_point *p);
 PRIVBILL_WARN_UNUSED_RESULT
 int privbill_points_decode(privbill_point *out, size_t *first_invalid, const uint8_t *in,
                            size_t n);
+/*
+ * Decoding hints: for each encoding, 32 bytes that let a verifier skip the
+ * inverse square root of decoding (docs/protocol.md, "Decoding hints").
+ * privbill_decode_hints computes them (-1 with *first_invalid at the first
+ * invalid encoding); privbill_points_decode_hinted_vartime decodes with them,
+ * checking each hint with two multiplications and falling back to the full
+ * decoding for a wrong hint, so a hint can make decoding faster but never
+ * change its result. Public data only.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_decode_hints(uint8_t *hints, size_t *first_invalid, const uint8_t *in, size_t n);
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_points_decode_hinted_vartime(privbill_point *out, size_t *first_invalid,
+                                         const uint8_t *in, const uint8_t *hints, size_t n);
 /* out = p + q */
 void privbill_point_add(privbill_point *out, const privbill_point *p, const privbill_point *q);
 /* Returns 1 if p and q are the same element, 0 otherwise (constant time). */
@@ -179,12 +195,57 @@ void privbill_pedersen_commit_many(uint8_t *out, const uint64_t *values,
 void privbill_blinding_derive(uint8_t out[32], const uint8_t secret[32],
                               const uint8_t meter_id[16], uint8_t channel, uint64_t index);
 /*
+ * The meter's job for one batch: for each interval j < count whose presence
+ * bit is set, commits values[j] with the blinding derived for index
+ * first_index + j, writing the commitments consecutively into out (32 bytes
+ * each) and their number into *n_out. values has count entries (those of
+ * missing intervals are ignored). Constant time in secret and values; the
+ * presence bitmap is public. -1 if count > PRIVBILL_BATCH_MAX or the index
+ * range overflows.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_meter_commit_batch(uint8_t *out, size_t *n_out, const uint8_t secret[32],
+                                const uint8_t meter_id[16], uint8_t channel,
+                                uint64_t first_index, uint32_t count, const uint8_t *presence,
+                                const uint64_t *values);
+/*
+ * The household's opening of a linear query: out = sum weights[i] * o_i
+ * mod l, o_i the blinding derived for indices[i]; all weights 1 if weights
+ * is NULL. Constant time in secret.
+ */
+void privbill_blinding_combine(uint8_t out[32], const uint8_t secret[32],
+                               const uint8_t meter_id[16], uint8_t channel,
+                               const uint64_t *indices, const int64_t *weights, size_t n);
+/*
  * Checks c == value*G + blinding*H for public value and blinding scalars
  * (the opening of a disclosed linear combination). 0 if it holds, -1 not.
  */
 PRIVBILL_WARN_UNUSED_RESULT
 int privbill_pedersen_verify_vartime(const privbill_point *c, const uint8_t value[32],
                                      const uint8_t blinding[32]);
+
+/* ------------------------------------------------------------------ */
+/* Meter batch payload (docs/protocol.md, "Meter batch")               */
+/* ------------------------------------------------------------------ */
+
+#define PRIVBILL_BATCH_MAX 4096
+/* Room for the largest payload: every interval present. */
+#define PRIVBILL_BATCH_PAYLOAD_MAX (64 + PRIVBILL_BATCH_MAX / 8 + 32 * PRIVBILL_BATCH_MAX)
+
+/*
+ * Writes the deterministic CBOR payload of a batch (the bytes the meter
+ * signs) into out[out_cap] and its length into *out_len. presence has
+ * ceil(count/8) bytes, bit j (LSB first) set if interval first_index + j was
+ * recorded; commitments holds 32 bytes per present interval, in order.
+ * Returns -1 if count is 0 or above PRIVBILL_BATCH_MAX, counter is 0, period
+ * is not 1800 or 900, presence has bits set past count, or out is too small.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_batch_payload(uint8_t *out, size_t *out_len, size_t out_cap,
+                           const uint8_t meter_id[16], uint8_t channel, uint32_t period,
+                           uint64_t first_index, uint32_t count, const uint8_t *presence,
+                           const uint8_t *commitments, uint64_t counter,
+                           const uint8_t prev_hash[32]);
 
 /* ------------------------------------------------------------------ */
 /* Ed25519 (RFC 8032)                                                  */
@@ -198,6 +259,11 @@ void privbill_ed25519_sign(uint8_t sig[64], const uint8_t *msg, size_t msg_len,
  * Verification rule: S must be canonical (< l); A and R must be canonical
  * point encodings (y < p); the cofactored equation [8][S]B = [8]R + [8][k]A
  * must hold. Returns 0 if valid, -1 otherwise.
+ *
+ * Like RFC 8032, this accepts a small-order public key A, under which a
+ * signature with R = A = identity and S = 0 verifies for every message.
+ * Verifiers must therefore only use registered keys: privbill.keys refuses a
+ * key that is not of prime order at registration, and a meter never makes one.
  */
 PRIVBILL_WARN_UNUSED_RESULT
 int privbill_ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t msg_len,
@@ -205,7 +271,11 @@ int privbill_ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t ms
 /*
  * Verifies n <= PRIVBILL_ED25519_BATCH_MAX signatures at once with the same
  * rule: one multiscalar check with 128-bit random weights z (16*n bytes of
- * caller randomness). Returns 0 if all are valid, -1 if any is not.
+ * caller randomness). Returns 0 if all are valid, -1 if any is not (or if
+ * n > PRIVBILL_ED25519_BATCH_MAX); 0 for n = 0. The weights must be fresh and
+ * unpredictable to whoever made the signatures: with known weights an
+ * attacker can build invalid signatures that pass together. Uses about
+ * 110 KB of stack: a verifier's function, not a meter's.
  */
 #define PRIVBILL_ED25519_BATCH_MAX 64
 PRIVBILL_WARN_UNUSED_RESULT

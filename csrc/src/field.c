@@ -86,9 +86,9 @@ void fe_pow22523(fe out, const fe z)
 }
 
 /* RFC 9496 section 4.2, SQRT_RATIO_M1, step by step. */
-int fe_sqrt_ratio_m1(fe r, const fe u, const fe v)
+int fe_sqrt_ratio_m1(fe out, const fe u, const fe v)
 {
-    fe v3, v7, t, check, u_neg, u_neg_i, r_prime;
+    fe r, v3, v7, t, check, u_neg, u_neg_i, r_prime;
     int correct_sign, flipped_sign, flipped_sign_i, was_square;
 
     fe_sq(v3, v);
@@ -114,5 +114,6 @@ int fe_sqrt_ratio_m1(fe r, const fe u, const fe v)
     fe_abs(r, r);                       /* choose the non-negative root */
 
     was_square = correct_sign | flipped_sign;
+    fe_copy(out, r);                    /* last: out may alias u or v */
     return was_square;
 }

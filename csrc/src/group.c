@@ -200,8 +200,16 @@ int ge_p3_frombytes(ge_p3 *h, const uint8_t s[32])
 /* ristretto255 (RFC 9496 section 4.3)                                 */
 /* ------------------------------------------------------------------ */
 
-/* 4.3.1 Decode. Every failure condition is OR-ed into one flag. */
-int ge_ristretto_frombytes(ge_p3 *h, const uint8_t s_bytes[32])
+/*
+ * 4.3.1 Decode. Every failure condition is OR-ed into one flag.
+ *
+ * With hint != NULL the inverse square root of v*u2^2 is taken from the hint
+ * and checked (hint^2 * v * u2^2 == 1) instead of computed: two
+ * multiplications instead of an exponentiation. Either root works: x is
+ * made non-negative and y depends on hint^2 only. A wrong hint fails the
+ * check and then this returns -2, so the caller can decode without it.
+ */
+static int ristretto_decode(ge_p3 *h, const uint8_t s_bytes[32], const uint8_t *hint)
 {
     uint8_t check[32];
     fe s, ss, u1, u2, u2_sqr, v, one, invsqrt, den_x, den_y, t;
@@ -226,7 +234,16 @@ int ge_ristretto_frombytes(ge_p3 *h, const uint8_t s_bytes[32])
     fe_sub(v, v, u2_sqr);               /* v = -(D * u1^2) - u2^2 */
 
     fe_mul(t, v, u2_sqr);
-    was_square = fe_sqrt_ratio_m1(invsqrt, one, t);
+    if (hint) {
+        fe hint_check;
+        fe_frombytes(invsqrt, hint);
+        fe_sq(hint_check, invsqrt);
+        fe_mul(hint_check, hint_check, t);
+        if (!fe_isequal(hint_check, one)) return -2;
+        was_square = 1;
+    } else {
+        was_square = fe_sqrt_ratio_m1(invsqrt, one, t);
+    }
 
     fe_mul(den_x, invsqrt, u2);
     fe_mul(den_y, invsqrt, den_x);
@@ -243,6 +260,40 @@ int ge_ristretto_frombytes(ge_p3 *h, const uint8_t s_bytes[32])
     bad |= fe_isnegative(h->T);
     bad |= fe_iszero(h->Y);
     return bad ? -1 : 0;
+}
+
+int ge_ristretto_frombytes(ge_p3 *h, const uint8_t s[32])
+{
+    return ristretto_decode(h, s, NULL);
+}
+
+int ge_ristretto_frombytes_hinted_vartime(ge_p3 *h, const uint8_t s[32], const uint8_t hint[32])
+{
+    int r = ristretto_decode(h, s, hint);
+    return r == -2 ? ristretto_decode(h, s, NULL) : r;
+}
+
+/* The hint for s: 1/sqrt(v*u2^2) as in ristretto_decode, or -1 if invalid. */
+int ge_ristretto_decode_hint(uint8_t hint[32], const uint8_t s_bytes[32])
+{
+    ge_p3 h;
+    fe s, ss, u1, u2, u2_sqr, v, one, invsqrt, t;
+    if (ge_ristretto_frombytes(&h, s_bytes) != 0) return -1;
+    fe_frombytes(s, s_bytes);
+    fe_1(one);
+    fe_sq(ss, s);
+    fe_sub(u1, one, ss);
+    fe_add(u2, one, ss);
+    fe_carry(u2, u2);
+    fe_sq(u2_sqr, u2);
+    fe_sq(v, u1);
+    fe_mul(v, v, fe_d);
+    fe_neg(v, v);
+    fe_sub(v, v, u2_sqr);
+    fe_mul(t, v, u2_sqr);
+    (void)fe_sqrt_ratio_m1(invsqrt, one, t);
+    fe_tobytes(hint, invsqrt);
+    return 0;
 }
 
 /* 4.3.2 Encode. */

@@ -39,12 +39,16 @@ void ge_msub(ge_p1p1 *r, const ge_p3 *p, const ge_precomp *q);  /* p - q */
 void ge_p3_add(ge_p3 *r, const ge_p3 *p, const ge_p3 *q);       /* convenience */
 
 /* Ed25519 point encoding (RFC 8032 section 5.1.2/5.1.3). frombytes returns
- * 0, or -1 if y >= p (non-canonical) or x does not exist. */
+ * 0, or -1 if y >= p (non-canonical), x does not exist, or x = 0 with the
+ * sign bit set (the non-canonical encoding of x = 0). */
 void ge_p3_tobytes(uint8_t s[32], const ge_p3 *h);
 int ge_p3_frombytes(ge_p3 *h, const uint8_t s[32]);
 
 /* ristretto255 encoding (RFC 9496 section 4.3.1, 4.3.2). */
 int ge_ristretto_frombytes(ge_p3 *h, const uint8_t s[32]);  /* 0 or -1 */
+/* Decoding helped by a hint (public data only): see group.c. */
+int ge_ristretto_frombytes_hinted_vartime(ge_p3 *h, const uint8_t s[32], const uint8_t hint[32]);
+int ge_ristretto_decode_hint(uint8_t hint[32], const uint8_t s[32]);
 void ge_ristretto_tobytes(uint8_t s[32], const ge_p3 *h);
 int ge_ristretto_equal(const ge_p3 *p, const ge_p3 *q);     /* 1/0, CT */
 void ge_ristretto_from_uniform(ge_p3 *h, const uint8_t r[64]);

@@ -102,6 +102,33 @@ int privbill_points_decode(privbill_point *out, size_t *first_invalid, const uin
     return 0;
 }
 
+int privbill_points_decode_hinted_vartime(privbill_point *out, size_t *first_invalid,
+                                         const uint8_t *in, const uint8_t *hints, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        if (ge_ristretto_frombytes_hinted_vartime(as_p3_mut(&out[i]), in + 32 * i,
+                                                  hints + 32 * i) != 0) {
+            if (first_invalid) *first_invalid = i;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int privbill_decode_hints(uint8_t *hints, size_t *first_invalid, const uint8_t *in, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (ge_ristretto_decode_hint(hints + 32 * i, in + 32 * i) != 0) {
+            if (first_invalid) *first_invalid = i;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 void privbill_point_add(privbill_point *out, const privbill_point *p, const privbill_point *q)
 {
     ge_p3 r;
@@ -156,4 +183,53 @@ void privbill_points_msm_vartime(privbill_point *out, const privbill_point *poin
     ge_msm_vartime(&acc, scalars, as_p3(points), n);
     memset(out, 0, sizeof *out);
     *as_p3_mut(out) = acc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Meter and household batch operations                               */
+/* ------------------------------------------------------------------ */
+
+int privbill_meter_commit_batch(uint8_t *out, size_t *n_out, const uint8_t secret[32],
+                                const uint8_t meter_id[16], uint8_t channel,
+                                uint64_t first_index, uint32_t count, const uint8_t *presence,
+                                const uint64_t *values)
+{
+    uint8_t o[32];
+    ge_p3 c;
+    uint32_t j;
+    size_t k = 0;
+
+    if (count > PRIVBILL_BATCH_MAX || first_index > UINT64_MAX - count) return -1;
+    for (j = 0; j < count; j++) {
+        /* presence is public: which intervals the meter recorded */
+        if (!((presence[j / 8] >> (j % 8)) & 1)) continue;
+        privbill_blinding_derive(o, secret, meter_id, channel, first_index + j);
+        ge_commit(&c, values[j], o);
+        ge_ristretto_tobytes(out + 32 * k, &c);
+        k++;
+    }
+    *n_out = k;
+    privbill_wipe(o, sizeof o);
+    privbill_wipe(&c, sizeof c);
+    return 0;
+}
+
+void privbill_blinding_combine(uint8_t out[32], const uint8_t secret[32],
+                               const uint8_t meter_id[16], uint8_t channel,
+                               const uint64_t *indices, const int64_t *weights, size_t n)
+{
+    uint8_t o[32], w[32], acc[32] = {0};
+    size_t i;
+    for (i = 0; i < n; i++) {
+        privbill_blinding_derive(o, secret, meter_id, channel, indices[i]);
+        if (weights) {
+            privbill_scalar_from_i64(w, weights[i]);
+            privbill_scalar_muladd(acc, w, o, acc);
+        } else {
+            privbill_scalar_add(acc, acc, o);
+        }
+    }
+    memcpy(out, acc, 32);
+    privbill_wipe(o, sizeof o);
+    privbill_wipe(acc, sizeof acc);
 }
