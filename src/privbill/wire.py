@@ -1,0 +1,723 @@
+"""Meter batches on the wire: a deterministic CBOR payload in a COSE_Sign1 envelope.
+
+This is the low-level layer: bytes in, typed values out, and the reverse. It checks
+the *form* of a batch (every field, every length, the deterministic encoding) and, on
+request, its signature; whether a batch fits the meter's history (counter, hash
+chain, equivocation) is the retailer's job. docs/protocol.md, section "Meter batch", is the
+specification; this module implements it.
+
+Payload (protocol version 1): the deterministic CBOR encoding (RFC 8949 section
+4.2.1) of an array of ten items::
+
+    [version, meter_id, channel, period, first_index, count,
+     presence, commitments, counter, prev_hash]
+
+Envelope: a tagged COSE_Sign1 (RFC 9052 section 4.2)::
+
+    18([h'A10127' / {1: -8} /, {4: meter_id}, payload, signature])
+
+signed over the ``Sig_structure`` ``["Signature1", protected, h'', payload]``.
+
+Decoding is strict. Any deviation from the one valid encoding (trailing bytes,
+indefinite lengths, integers or lengths not in shortest form, unsorted or duplicate
+map keys, a wrong type, a wrong length, an unknown algorithm, unused presence bits
+set, ...) raises :class:`~privbill.errors.FormatError` whose message starts with the
+field at fault. Nothing else escapes on arbitrary input. The decoder is written for
+hostile input: it accepts only the CBOR subset these messages use (unsigned and
+negative integers, byte strings, arrays, maps with integer keys, tag 18 at the top
+of a COSE_Sign1), bounds the nesting depth, checks every declared length against
+the bytes that remain *before* it slices or loops (so a 9-byte header cannot make
+it allocate gigabytes), and refuses input longer than the largest valid message.
+As a last check every decoded message is re-encoded and must reproduce its input
+byte for byte.
+
+>>> from privbill.keys import SigningKey
+>>> key = SigningKey.from_bytes(bytes(32))
+>>> payload = BatchPayload.from_intervals(
+...     meter_id=bytes(16), channel=CHANNEL_IMPORT, period=1800, first_index=946704,
+...     commitments=[bytes(32), None, bytes(32)], counter=1, prev_hash=ZERO_HASH)
+>>> payload.present_indices()
+[946704, 946706]
+>>> batch = sign_batch(payload, key)
+>>> again = SignedBatch.decode(batch.encoded)
+>>> again.verify(key.verifying_key)          # None, or BadSignatureError
+>>> again == batch, again.payload.presence.hex(), len(batch.hash())
+(True, '05', 32)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final, NamedTuple
+
+import cbor2
+
+from privbill.errors import BadSignatureError, EncodingError, FormatError, RangeError
+from privbill.keys import ALG_BY_COSE, COSE_ALG, SIGNATURE_SIZE, Alg, SigningKey, VerifyingKey
+
+__all__ = [
+    "CHANNEL_EXPORT",
+    "CHANNEL_IMPORT",
+    "COMMITMENT_SIZE",
+    "COSE_SIGN1_TAG",
+    "HASH_SIZE",
+    "MAX_BATCH_SIZE",
+    "MAX_COUNT",
+    "MAX_PAYLOAD_SIZE",
+    "METER_ID_SIZE",
+    "PERIODS",
+    "PROTOCOL_VERSION",
+    "ZERO_HASH",
+    "BatchPayload",
+    "SignedBatch",
+    "sign_batch",
+]
+
+#: The payload layout this module reads and writes.
+PROTOCOL_VERSION: Final = 1
+#: A meter id is an opaque 16-byte string (it is also the COSE ``kid``).
+METER_ID_SIZE: Final = 16
+#: A commitment is a canonical ristretto255 encoding (checked by the C core).
+COMMITMENT_SIZE: Final = 32
+#: SHA-256 output size, the size of ``prev_hash``.
+HASH_SIZE: Final = 32
+#: Most intervals one batch may cover.
+MAX_COUNT: Final = 4096
+#: Interval lengths in seconds: 30 minutes, and 15 minutes for EU settlement.
+PERIODS: Final = (900, 1800)
+#: Channel numbers defined by protocol version 1 (the wire accepts 0..255).
+CHANNEL_IMPORT: Final = 0
+CHANNEL_EXPORT: Final = 1
+#: ``prev_hash`` of a meter's first batch on a channel (counter 1).
+ZERO_HASH: Final = bytes(HASH_SIZE)
+#: CBOR tag of a COSE_Sign1 message (RFC 9052 section 2).
+COSE_SIGN1_TAG: Final = 18
+
+_UINT64_LIMIT: Final = 1 << 64
+_FIELDS: Final = (
+    "version",
+    "meter_id",
+    "channel",
+    "period",
+    "first_index",
+    "count",
+    "presence",
+    "commitments",
+    "counter",
+    "prev_hash",
+)
+_BYTES_FIELDS: Final = frozenset({"meter_id", "presence", "commitments", "prev_hash"})
+_COSE_FIELDS: Final = ("protected", "unprotected", "payload", "signature")
+_HEADER_ALG: Final = 1  # COSE header label "alg"
+_HEADER_KID: Final = 4  # COSE header label "kid"
+
+#: Largest valid payload: array head 1, version 1, meter_id 17, channel 2, period 3,
+#: first_index 9, count 3, presence 3+512, commitments 5+131072, counter 9,
+#: prev_hash 2+32.
+MAX_PAYLOAD_SIZE: Final = 131_671
+#: Largest valid COSE_Sign1: tag 1, array head 1, protected 1+3, unprotected 3+16,
+#: payload 5+MAX_PAYLOAD_SIZE, signature 2+64.
+MAX_BATCH_SIZE: Final = 96 + MAX_PAYLOAD_SIZE
+
+
+# --- a strict decoder for the CBOR subset of these messages ------------------------------
+
+
+class _Tag(NamedTuple):
+    tag: int
+    value: object
+
+
+_Path = tuple[int | str, ...]
+
+
+class _Malformed(Exception):
+    """Internal: where and why decoding failed.
+
+    The path holds array indices as ints and map keys as strings, so that only an
+    array index can name a field.
+    """
+
+    def __init__(self, path: _Path, reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
+
+
+#: Deepest nesting any message here needs: tag 18 > array > unprotected map > kid.
+_MAX_DEPTH: Final = 3
+
+
+#: Smallest argument each long form may carry: anything smaller has a shorter form.
+_MIN_ARGUMENT: Final = {24: 24, 25: 1 << 8, 26: 1 << 16, 27: 1 << 32}
+
+
+def _head(data: bytes, pos: int, path: _Path) -> tuple[int, int, int]:
+    """Read one CBOR head at ``pos``: (major type, argument, position after the head)."""
+    if pos >= len(data):
+        raise _Malformed(path, "truncated")
+    initial = data[pos]
+    major, info = initial >> 5, initial & 0x1F
+    if major == 7:
+        raise _Malformed(path, "floats, simple values and break codes are not allowed")
+    if info < 24:
+        return major, info, pos + 1
+    if info == 31:
+        raise _Malformed(path, "indefinite-length encoding is not allowed")
+    if info > 27:
+        raise _Malformed(path, f"reserved additional information {info}")
+    end = pos + 1 + (1 << (info - 24))
+    if end > len(data):
+        raise _Malformed(path, "truncated")
+    argument = int.from_bytes(data[pos + 1 : end], "big")
+    if argument < _MIN_ARGUMENT[info]:
+        raise _Malformed(path, "integer or length not in shortest form")
+    return major, argument, end
+
+
+def _item(data: bytes, pos: int, depth: int, path: _Path, tag: int | None) -> tuple[object, int]:
+    """Decode one data item at ``pos`` at nesting ``depth``; return it and the next position.
+
+    Recursion is bounded by ``_MAX_DEPTH``; every loop is bounded by the input
+    length, because each declared element count is checked against the bytes left.
+    """
+    if depth > _MAX_DEPTH:
+        raise _Malformed(path, "nested deeper than this message allows")
+    major, arg, pos = _head(data, pos, path)
+    left = len(data) - pos
+    if major == 0:
+        return arg, pos
+    if major == 1:
+        return -1 - arg, pos
+    if major == 2:
+        if arg > left:
+            raise _Malformed(path, f"byte string of {arg} bytes runs past the end")
+        return data[pos : pos + arg], pos + arg
+    if major == 3:
+        raise _Malformed(path, "text strings are not allowed")
+    if major == 4:
+        if arg > left:  # every element takes at least one byte
+            raise _Malformed(path, f"array of {arg} items runs past the end")
+        items: list[object] = []
+        for i in range(arg):
+            value, pos = _item(data, pos, depth + 1, (*path, i), None)
+            items.append(value)
+        return items, pos
+    if major == 5:
+        if arg > left // 2:  # every entry takes at least two bytes
+            raise _Malformed(path, f"map of {arg} entries runs past the end")
+        entries: dict[int, object] = {}
+        previous_key = b""
+        for i in range(arg):
+            start = pos
+            key, pos = _item(data, pos, depth + 1, (*path, f"key {i}"), None)
+            if not isinstance(key, int):
+                raise _Malformed(path, "map keys must be integers")
+            encoded_key = data[start:pos]
+            # RFC 8949 4.2.1: keys sorted by their encodings, bytewise; no duplicates.
+            if i and encoded_key <= previous_key:
+                raise _Malformed(path, "map keys duplicated or not in deterministic order")
+            previous_key = encoded_key
+            entries[key], pos = _item(data, pos, depth + 1, (*path, str(key)), None)
+        return entries, pos
+    # major == 6: a tag; only the expected one, and only around the whole message.
+    if tag is None or depth != 0 or arg != tag:
+        raise _Malformed(path, f"CBOR tag {arg} is not allowed here")
+    value, pos = _item(data, pos, depth + 1, path, None)
+    return _Tag(arg, value), pos
+
+
+def _decode_cbor(data: bytes, *, tag: int | None = None) -> object:
+    """Decode exactly one data item that fills ``data``; raise _Malformed otherwise."""
+    value, end = _item(data, 0, 0, (), tag)
+    if end != len(data):
+        raise _Malformed((), f"{len(data) - end} trailing bytes after the message")
+    return value
+
+
+def _malformed(message: str, names: Sequence[str], exc: _Malformed) -> FormatError:
+    """A FormatError naming where decoding failed: ``count``, ``unprotected[4]``, ..."""
+    path = exc.path
+    if path and isinstance(path[0], int) and path[0] < len(names):
+        where, rest = names[path[0]], path[1:]
+    else:
+        where, rest = message, path
+    where += "".join(f"[{p}]" for p in rest)
+    return FormatError(f"{where}: {exc.reason}")
+
+
+def _check_input(data: object, limit: int, what: str) -> bytes:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{what} must be bytes, not {type(data).__name__}")
+    data = bytes(data)
+    if len(data) > limit:
+        raise FormatError(f"{what}: {len(data)} bytes is longer than any valid one ({limit})")
+    return data
+
+
+# --- the payload --------------------------------------------------------------------------
+
+
+def _check_uint(name: str, value: object, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise RangeError(f"{name}: {value} is outside {low}..{high}")
+    return value
+
+
+def _check_bytes(name: str, value: object, size: int | None = None) -> bytes:
+    if not isinstance(value, bytes):
+        raise TypeError(f"{name} must be bytes, not {type(value).__name__}")
+    if size is not None and len(value) != size:
+        raise EncodingError(f"{name}: must be {size} bytes, got {len(value)}")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchPayload:
+    """The signed content of a meter batch (protocol version 1).
+
+    Fields, in wire order (all integers are unsigned and below 2**64):
+
+    - ``version``: 1.
+    - ``meter_id``: 16 bytes.
+    - ``channel``: 0..255; 0 import, 1 export, others reserved.
+    - ``period``: interval length in seconds, 1800 or 900.
+    - ``first_index``: index of the first interval, ``floor(unix_seconds / period)``.
+    - ``count``: intervals covered, 1..4096.
+    - ``presence``: ``ceil(count/8)`` bytes; bit ``j`` (byte ``j // 8``, bit
+      ``j % 8``, least significant first) is 1 if interval ``first_index + j`` was
+      recorded. Unused high bits of the last byte are 0.
+    - ``commitments``: 32 bytes per recorded interval, in interval order.
+    - ``counter``: batch number on this meter and channel, from 1.
+    - ``prev_hash``: SHA-256 of the previous batch's COSE_Sign1 encoding on this
+      meter and channel; 32 zero bytes exactly when ``counter`` is 1.
+
+    Construction validates every field: a wrong Python type raises ``TypeError``,
+    a number out of range :class:`~privbill.errors.RangeError`, bytes of the wrong
+    size or inconsistent with the other fields
+    :class:`~privbill.errors.EncodingError`. :meth:`decode` turns all of these into
+    :class:`~privbill.errors.FormatError`.
+
+    >>> p = BatchPayload(meter_id=bytes(16), channel=0, period=1800, first_index=10,
+    ...                  count=3, presence=b"\\x05", commitments=bytes(64), counter=1,
+    ...                  prev_hash=bytes(32))
+    >>> p.present_indices(), p.last_index
+    ([10, 12], 12)
+    >>> p.encode()[:8].hex()
+    '8a01500000000000'
+    >>> BatchPayload.decode(p.encode()) == p
+    True
+    """
+
+    version: int = PROTOCOL_VERSION
+    meter_id: bytes
+    channel: int
+    period: int
+    first_index: int
+    count: int
+    presence: bytes
+    commitments: bytes = field(repr=False)
+    counter: int
+    prev_hash: bytes
+
+    def __post_init__(self) -> None:
+        """Check every field and their consistency (see the class docstring)."""
+        if _check_uint("version", self.version, 0, _UINT64_LIMIT - 1) != PROTOCOL_VERSION:
+            raise RangeError(f"version: unsupported protocol version {self.version}")
+        _check_bytes("meter_id", self.meter_id, METER_ID_SIZE)
+        _check_uint("channel", self.channel, 0, 255)
+        if _check_uint("period", self.period, 0, _UINT64_LIMIT - 1) not in PERIODS:
+            raise RangeError(f"period: {self.period} s is not one of {PERIODS}")
+        _check_uint("first_index", self.first_index, 0, _UINT64_LIMIT - 1)
+        _check_uint("count", self.count, 1, MAX_COUNT)
+        if self.first_index + self.count > _UINT64_LIMIT:
+            raise RangeError("first_index: the last interval index does not fit in 64 bits")
+        _check_bytes("presence", self.presence, (self.count + 7) // 8)
+        unused = self.count % 8
+        if unused and self.presence[-1] >> unused:
+            raise EncodingError("presence: unused bits of the last byte must be 0")
+        present = int.from_bytes(self.presence, "little").bit_count()
+        _check_bytes("commitments", self.commitments, COMMITMENT_SIZE * present)
+        _check_uint("counter", self.counter, 1, _UINT64_LIMIT - 1)
+        _check_bytes("prev_hash", self.prev_hash, HASH_SIZE)
+        if (self.counter == 1) != (self.prev_hash == ZERO_HASH):
+            raise EncodingError(
+                "prev_hash: must be 32 zero bytes if and only if counter is 1"
+                f" (counter is {self.counter})"
+            )
+
+    @classmethod
+    def from_intervals(
+        cls,
+        *,
+        meter_id: bytes,
+        channel: int,
+        period: int,
+        first_index: int,
+        commitments: Sequence[bytes | None],
+        counter: int,
+        prev_hash: bytes,
+    ) -> BatchPayload:
+        """Build a payload from one entry per interval: a commitment, or None if missing.
+
+        ``count`` is ``len(commitments)``; the presence bitmap follows from the Nones.
+
+        >>> p = BatchPayload.from_intervals(meter_id=bytes(16), channel=1, period=900,
+        ...     first_index=0, commitments=[None] * 8 + [bytes(32)], counter=1,
+        ...     prev_hash=bytes(32))
+        >>> p.count, p.presence.hex(), p.present_indices()
+        (9, '0001', [8])
+        """
+        if not isinstance(commitments, Sequence) or isinstance(commitments, (bytes, str)):
+            raise TypeError("commitments must be a sequence of 32-byte strings or None")
+        presence = bytearray((len(commitments) + 7) // 8)
+        parts: list[bytes] = []
+        for j, commitment in enumerate(commitments):
+            if commitment is None:
+                continue
+            parts.append(_check_bytes(f"commitments[{j}]", commitment, COMMITMENT_SIZE))
+            presence[j // 8] |= 1 << (j % 8)
+        return cls(
+            meter_id=meter_id,
+            channel=channel,
+            period=period,
+            first_index=first_index,
+            count=len(commitments),
+            presence=bytes(presence),
+            commitments=b"".join(parts),
+            counter=counter,
+            prev_hash=prev_hash,
+        )
+
+    @property
+    def last_index(self) -> int:
+        """Index of the last interval covered (recorded or not)."""
+        return self.first_index + self.count - 1
+
+    def present_indices(self) -> list[int]:
+        """Interval indices the meter recorded, ascending; one per commitment."""
+        out: list[int] = []
+        for byte_index, byte in enumerate(self.presence):
+            base = self.first_index + 8 * byte_index
+            for bit in range(8):
+                if byte >> bit & 1:
+                    out.append(base + bit)
+        return out
+
+    def commitment_list(self) -> list[bytes]:
+        """The commitments as 32-byte strings, in interval order."""
+        c = self.commitments
+        return [c[i : i + COMMITMENT_SIZE] for i in range(0, len(c), COMMITMENT_SIZE)]
+
+    def present_commitments(self) -> list[tuple[int, bytes]]:
+        """``(interval index, commitment)`` for every recorded interval."""
+        return list(zip(self.present_indices(), self.commitment_list(), strict=True))
+
+    def encode(self) -> bytes:
+        """The deterministic CBOR encoding: the bytes the meter signs."""
+        return cbor2.dumps(
+            [
+                self.version,
+                self.meter_id,
+                self.channel,
+                self.period,
+                self.first_index,
+                self.count,
+                self.presence,
+                self.commitments,
+                self.counter,
+                self.prev_hash,
+            ],
+            canonical=True,
+        )
+
+    def __bytes__(self) -> bytes:
+        return self.encode()
+
+    @classmethod
+    def decode(cls, data: bytes | bytearray | memoryview) -> BatchPayload:
+        """Decode a payload strictly; any deviation raises FormatError naming the field.
+
+        >>> BatchPayload.decode(bytes.fromhex("8a02"))
+        Traceback (most recent call last):
+            ...
+        privbill.errors.FormatError: version: unsupported protocol version 2
+        """
+        data = _check_input(data, MAX_PAYLOAD_SIZE, "payload")
+        try:
+            return cls._decode(data)
+        except FormatError:
+            _check_version_first(data)  # an unsupported version is the error to report
+            raise
+
+    @classmethod
+    def _decode(cls, data: bytes) -> BatchPayload:
+        try:
+            value = _decode_cbor(data)
+        except _Malformed as exc:
+            raise _malformed("payload", _FIELDS, exc) from None
+        if not isinstance(value, list):
+            raise FormatError("payload: expected a CBOR array")
+        if len(value) != len(_FIELDS):
+            raise FormatError(
+                f"payload: expected an array of {len(_FIELDS)} items, got {len(value)}"
+            )
+        fields: dict[str, object] = {}
+        for name, item in zip(_FIELDS, value, strict=True):
+            if name in _BYTES_FIELDS:
+                if not isinstance(item, bytes):
+                    raise FormatError(f"{name}: expected a byte string")
+            elif not isinstance(item, int) or item < 0:
+                raise FormatError(f"{name}: expected an unsigned integer")
+            fields[name] = item
+        try:
+            payload = cls(**fields)  # type: ignore[arg-type]
+        except (RangeError, EncodingError) as exc:
+            raise FormatError(str(exc)) from None
+        if payload.encode() != data:  # unreachable if the decoder above is right
+            raise FormatError("payload: not in deterministic encoding")
+        return payload
+
+
+def _check_version_first(data: bytes) -> None:
+    """Raise FormatError if ``data`` is an array whose first item is another version.
+
+    A later protocol version may change the layout after the version field, so an
+    unsupported version is reported as such, before anything else is checked.
+    """
+    try:
+        major, _, pos = _head(data, 0, ())
+        if major != 4:
+            return
+        version, _ = _item(data, pos, 1, (0,), None)
+    except _Malformed:
+        return
+    if isinstance(version, int) and version != PROTOCOL_VERSION:
+        raise FormatError(f"version: unsupported protocol version {version}")
+
+
+# --- the COSE_Sign1 envelope --------------------------------------------------------------
+
+
+def _protected_header(alg: Alg) -> bytes:
+    """The protected header bucket: ``{1: alg}`` as deterministic CBOR (3 bytes)."""
+    return cbor2.dumps({_HEADER_ALG: COSE_ALG[alg]}, canonical=True)
+
+
+_PROTECTED: Final[dict[Alg, bytes]] = {alg: _protected_header(alg) for alg in COSE_ALG}
+
+
+def _sig_structure(protected: bytes, payload_bytes: bytes) -> bytes:
+    """RFC 9052 section 4.4: ``["Signature1", protected, h'', payload]``."""
+    return cbor2.dumps(["Signature1", protected, b"", payload_bytes], canonical=True)
+
+
+def _envelope(protected: bytes, kid: bytes, payload_bytes: bytes, signature: bytes) -> bytes:
+    """The tagged COSE_Sign1 encoding."""
+    return cbor2.dumps(
+        cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {_HEADER_KID: kid}, payload_bytes, signature]),
+        canonical=True,
+    )
+
+
+def _decode_protected(value: object) -> Alg:
+    for alg, encoded in _PROTECTED.items():  # the only two valid headers
+        if value == encoded:
+            return alg
+    if not isinstance(value, bytes):
+        raise FormatError("protected: expected a byte string")
+    if not value:
+        raise FormatError("protected: empty; the alg header (1) is required")
+    try:
+        header = _decode_cbor(value)
+    except _Malformed as exc:
+        raise FormatError(f"protected: {exc.reason}") from None
+    if not isinstance(header, dict):
+        raise FormatError("protected: expected a map")
+    if set(header) != {_HEADER_ALG}:
+        raise FormatError(
+            f"protected: expected exactly the alg header (1), got labels {sorted(header)}"
+        )
+    alg = header[_HEADER_ALG]
+    if not isinstance(alg, int) or alg not in ALG_BY_COSE:
+        raise FormatError(f"protected: unsupported alg {alg!r}; expected -8 (EdDSA) or -7 (ES256)")
+    return ALG_BY_COSE[alg]
+
+
+def _decode_unprotected(value: object) -> bytes:
+    if not isinstance(value, dict):
+        raise FormatError("unprotected: expected a map")
+    if set(value) != {_HEADER_KID}:
+        raise FormatError(
+            f"unprotected: expected exactly the kid header (4), got labels {sorted(value)}"
+        )
+    kid = value[_HEADER_KID]
+    if not isinstance(kid, bytes) or len(kid) != METER_ID_SIZE:
+        raise FormatError(f"unprotected: kid must be a byte string of {METER_ID_SIZE} bytes")
+    return kid
+
+
+@dataclass(frozen=True)
+class SignedBatch:
+    """A meter batch as sent: the payload in a COSE_Sign1 envelope.
+
+    Get one from :func:`sign_batch` or :meth:`decode`; the constructor checks that
+    the fields agree (``encoded`` is exactly the envelope of the others) and raises
+    :class:`~privbill.errors.FormatError` if they do not. Decoding does not verify
+    the signature: call :meth:`verify` with the meter's registered key.
+
+    >>> from privbill.keys import SigningKey
+    >>> key = SigningKey.generate("p256")
+    >>> p = BatchPayload.from_intervals(meter_id=bytes(16), channel=0, period=1800,
+    ...     first_index=0, commitments=[bytes(32)], counter=1, prev_hash=bytes(32))
+    >>> b = sign_batch(p, key)
+    >>> b.alg, b.cose_alg, SignedBatch.decode(bytes(b)) == b
+    ('p256', -7, True)
+    >>> b.verify(SigningKey.generate("p256").verifying_key)
+    Traceback (most recent call last):
+        ...
+    privbill.errors.BadSignatureError: p256 signature does not verify
+    """
+
+    payload: BatchPayload
+    payload_bytes: bytes = field(repr=False)
+    alg: Alg
+    signature: bytes = field(repr=False)
+    encoded: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        """Check that the fields describe one and the same message."""
+        if not isinstance(self.payload, BatchPayload):
+            raise TypeError("payload must be a BatchPayload")
+        if self.alg not in COSE_ALG:
+            raise FormatError(f"alg: unsupported {self.alg!r}")
+        _check_bytes("signature", self.signature)
+        if len(self.signature) != SIGNATURE_SIZE:
+            raise FormatError(
+                f"signature: must be {SIGNATURE_SIZE} bytes, got {len(self.signature)}"
+            )
+        if _check_bytes("payload_bytes", self.payload_bytes) != self.payload.encode():
+            raise FormatError("payload: bytes do not encode the payload")
+        expected = _envelope(
+            _PROTECTED[self.alg], self.payload.meter_id, self.payload_bytes, self.signature
+        )
+        if _check_bytes("encoded", self.encoded) != expected:
+            raise FormatError("COSE_Sign1: not in deterministic encoding")
+
+    @property
+    def cose_alg(self) -> int:
+        """The COSE algorithm identifier in the protected header: -8 or -7."""
+        return COSE_ALG[self.alg]
+
+    @property
+    def protected(self) -> bytes:
+        """The protected header bucket (the bytes inside the first bstr)."""
+        return _PROTECTED[self.alg]
+
+    @property
+    def kid(self) -> bytes:
+        """The key id in the unprotected header: always the payload's meter_id."""
+        return self.payload.meter_id
+
+    def to_be_signed(self) -> bytes:
+        """The Sig_structure bytes the signature covers (RFC 9052 section 4.4)."""
+        return _sig_structure(self.protected, self.payload_bytes)
+
+    def hash(self) -> bytes:
+        """SHA-256 of :attr:`encoded`: the next batch's ``prev_hash``."""
+        return hashlib.sha256(self.encoded).digest()
+
+    def __bytes__(self) -> bytes:
+        return self.encoded
+
+    def verify(self, public_key: VerifyingKey) -> None:
+        """Check the signature with the meter's key; raise BadSignatureError if it fails.
+
+        A key of the other algorithm than the one in the protected header fails too.
+        """
+        if not isinstance(public_key, VerifyingKey):
+            raise TypeError("public_key must be a privbill.keys.VerifyingKey")
+        if public_key.alg != self.alg:
+            raise BadSignatureError(f"batch is signed with {self.alg}, key is {public_key.alg}")
+        public_key.verify(self.to_be_signed(), self.signature)
+
+    @classmethod
+    def decode(cls, data: bytes | bytearray | memoryview) -> SignedBatch:
+        """Decode a COSE_Sign1 batch strictly; any deviation raises FormatError.
+
+        The message names the field: ``protected``, ``unprotected``, ``signature``,
+        or ``payload: <field>`` for the payload's own fields.
+
+        >>> SignedBatch.decode(bytes.fromhex("d28243a10127a0"))
+        Traceback (most recent call last):
+            ...
+        privbill.errors.FormatError: COSE_Sign1: expected an array of 4 items
+        """
+        data = _check_input(data, MAX_BATCH_SIZE, "COSE_Sign1")
+        if not data or data[0] >> 5 != 6:  # not a tag: do not parse it as a COSE array
+            raise FormatError(f"COSE_Sign1: expected CBOR tag {COSE_SIGN1_TAG}")
+        try:
+            value = _decode_cbor(data, tag=COSE_SIGN1_TAG)
+        except _Malformed as exc:
+            raise _malformed("COSE_Sign1", _COSE_FIELDS, exc) from None
+        if not isinstance(value, _Tag):
+            raise FormatError(f"COSE_Sign1: expected CBOR tag {COSE_SIGN1_TAG}")
+        if not isinstance(value.value, list) or len(value.value) != len(_COSE_FIELDS):
+            raise FormatError("COSE_Sign1: expected an array of 4 items")
+        protected, unprotected, payload_bytes, signature = value.value
+        alg = _decode_protected(protected)
+        kid = _decode_unprotected(unprotected)
+        if not isinstance(payload_bytes, bytes):
+            raise FormatError("payload: expected a byte string (detached payloads are not allowed)")
+        try:
+            payload = BatchPayload.decode(payload_bytes)
+        except FormatError as exc:
+            raise FormatError(f"payload: {exc}") from None
+        if not isinstance(signature, bytes) or len(signature) != SIGNATURE_SIZE:
+            raise FormatError(f"signature: expected a byte string of {SIGNATURE_SIZE} bytes")
+        if kid != payload.meter_id:
+            raise FormatError("unprotected: kid does not match the payload's meter_id")
+        # Every field is now checked, and the payload was re-encoded by BatchPayload.decode;
+        # re-encode the envelope once more, then build the object without checking again.
+        if _envelope(_PROTECTED[alg], kid, payload_bytes, signature) != data:
+            raise FormatError("COSE_Sign1: not in deterministic encoding")  # unreachable
+        batch = object.__new__(cls)
+        for name, value_ in (
+            ("payload", payload),
+            ("payload_bytes", payload_bytes),
+            ("alg", alg),
+            ("signature", signature),
+            ("encoded", data),
+        ):
+            object.__setattr__(batch, name, value_)
+        return batch
+
+
+def sign_batch(payload: BatchPayload, signing_key: SigningKey) -> SignedBatch:
+    """Encode ``payload``, sign it with the meter's key and wrap it in COSE_Sign1.
+
+    >>> from privbill.keys import SigningKey
+    >>> p = BatchPayload.from_intervals(meter_id=bytes(16), channel=0, period=1800,
+    ...     first_index=0, commitments=[bytes(32)], counter=1, prev_hash=bytes(32))
+    >>> b = sign_batch(p, SigningKey.from_bytes(bytes(32)))
+    >>> b.encoded[:6].hex(), len(b.encoded)
+    ('d28443a10127', 189)
+    """
+    if not isinstance(payload, BatchPayload):
+        raise TypeError("payload must be a BatchPayload")
+    if not isinstance(signing_key, SigningKey):
+        raise TypeError("signing_key must be a privbill.keys.SigningKey")
+    payload_bytes = payload.encode()
+    protected = _PROTECTED[signing_key.alg]
+    signature = signing_key.sign(_sig_structure(protected, payload_bytes))
+    return SignedBatch(
+        payload=payload,
+        payload_bytes=payload_bytes,
+        alg=signing_key.alg,
+        signature=signature,
+        encoded=_envelope(protected, payload.meter_id, payload_bytes, signature),
+    )
