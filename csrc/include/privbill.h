@@ -229,8 +229,10 @@ int privbill_pedersen_verify_vartime(const privbill_point *c, const uint8_t valu
 /* ------------------------------------------------------------------ */
 
 #define PRIVBILL_BATCH_MAX 4096
-/* Room for the largest payload: every interval present. */
-#define PRIVBILL_BATCH_PAYLOAD_MAX (64 + PRIVBILL_BATCH_MAX / 8 + 32 * PRIVBILL_BATCH_MAX)
+/* The largest payload, every interval present: array head 1, version 1,
+ * meter_id 17, channel 2, period 3, first_index 9, count 3, presence 3 + 512,
+ * commitments 5 + 32 * PRIVBILL_BATCH_MAX, counter 9, prev_hash 34. */
+#define PRIVBILL_BATCH_PAYLOAD_MAX 131671
 
 /*
  * Writes the deterministic CBOR payload of a batch (the bytes the meter
