@@ -84,6 +84,29 @@ class Meter:
         """The public half: what the retailer registers."""
         return MeterIdentity(self.meter_id, self.signing_key.verifying_key)
 
+    def chain_state(self) -> dict[int, tuple[int, bytes]]:
+        """Per channel, the last batch's counter and hash: what a meter must keep
+        across restarts (in non-volatile memory) to continue its hash chain."""
+        return {ch: (st.counter, st.prev_hash) for ch, st in sorted(self._channels.items())}
+
+    def restore_chain(self, channel: int, counter: int, prev_hash: bytes) -> None:
+        """Continue a channel's chain after ``counter`` whose batch hashed to ``prev_hash``.
+
+        >>> m = Meter.manufacture(meter_id=bytes(16))
+        >>> b = m.commit(0, [1])
+        >>> again = Meter(m.meter_id, m.signing_key, m.secret)
+        >>> again.restore_chain(0, *m.chain_state()[0])
+        >>> again.commit(1, [2]).payload.prev_hash == b.hash()
+        True
+        """
+        if isinstance(counter, bool) or not isinstance(counter, int) or counter < 0:
+            raise RangeError(f"counter must be a non-negative int, got {counter!r}")
+        if not isinstance(prev_hash, bytes) or len(prev_hash) != len(ZERO_HASH):
+            raise RangeError(f"prev_hash must be {len(ZERO_HASH)} bytes")
+        if (counter == 0) != (prev_hash == ZERO_HASH):
+            raise RangeError("prev_hash is all zeros exactly before the first batch")
+        self._channels[channel] = _ChannelState(counter, prev_hash)
+
     def pair(self, household_public_key: bytes) -> bytes:
         """The commitment secret sealed to the household's X25519 key (SealedBox)."""
         return self.secret.seal_to(household_public_key)
