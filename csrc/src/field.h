@@ -7,9 +7,11 @@
  *
  * Conventions shared by both backends:
  *  - An fe is "reduced" when each limb is within the backend's tight bound
- *    (documented in the backend header). fe_add/fe_sub/fe_neg outputs are
- *    "loose": valid inputs to fe_mul/fe_sq/fe_tobytes, but not to a second
- *    add/sub without a carry. fe_mul/fe_sq/fe_carry outputs are reduced.
+ *    (documented in the backend header): the output of fe_mul, fe_sq,
+ *    fe_sub, fe_neg, fe_carry, fe_frombytes. fe_add outputs are "loose".
+ *    Both backends accept as input to fe_mul/fe_sq/fe_tobytes/fe_sub/fe_neg
+ *    the sum of up to four reduced values (two nested adds), which is all
+ *    the group code ever forms; fe_carry makes any of them reduced.
  *  - Every function is constant time. Outputs may alias inputs.
  */
 #ifndef PRIVBILL_FIELD_H

@@ -3,20 +3,22 @@
  * unsigned 64-bit limbs, products accumulated in unsigned __int128.
  *
  * Limb bounds (why nothing overflows):
- *  - reduced: every limb < 2^51 + 2^15 (output of fe_carry, fe_mul, fe_sq,
- *    fe_sub, fe_neg, fe_frombytes).
+ *  - reduced: every limb < 2^51 + 2^15 (output of fe_mul, fe_sq, fe_sub,
+ *    fe_neg, fe_frombytes, and of fe_carry on limbs < 2^61).
  *  - fe_add of two reduced values: limbs < 2^53. Two nested adds: < 2^54.
  *  - fe_mul/fe_sq accept limbs < 2^54: each product < 2^108, folded terms
  *    are multiplied by 19 < 2^5, five of them sum to < 2^116 < 2^128.
- *  - fe_sub adds 16p (limbs ~2^55) before subtracting, so any subtrahend
- *    with limbs < 2^55 is fine, then carries: the output is reduced.
+ *  - fe_sub adds 16p (limb 0 is 2^55 - 304, the others 2^55 - 16) before
+ *    subtracting, so any subtrahend with limbs below 2^55 - 304 is fine (in
+ *    practice they stay under 2^54), then carries: the output is reduced.
  * Included only through field.h.
  */
 #ifndef PRIVBILL_FIELD_51_H
 #define PRIVBILL_FIELD_51_H
 
 typedef uint64_t fe[5];
-typedef unsigned __int128 privbill_u128;
+/* __extension__: 128-bit integers are a GCC/Clang extension to C99. */
+__extension__ typedef unsigned __int128 privbill_u128;
 
 #define FE51_MASK ((uint64_t)0x7ffffffffffffULL) /* 2^51 - 1 */
 
@@ -188,14 +190,16 @@ static inline void fe_tobytes(uint8_t s[32], const fe f)
 
 static inline void fe_cmov(fe f, const fe g, unsigned int b)
 {
-    const uint64_t mask = (uint64_t)0 - (uint64_t)b; /* all ones or zero */
+    /* all ones or zero; volatile so the compiler cannot turn the select
+     * back into a branch on b */
+    volatile uint64_t mask = (uint64_t)0 - (uint64_t)b;
     int i;
     for (i = 0; i < 5; i++) f[i] ^= mask & (f[i] ^ g[i]);
 }
 
 static inline void fe_cswap(fe f, fe g, unsigned int b)
 {
-    const uint64_t mask = (uint64_t)0 - (uint64_t)b;
+    volatile uint64_t mask = (uint64_t)0 - (uint64_t)b;
     uint64_t x;
     int i;
     for (i = 0; i < 5; i++) {

@@ -97,16 +97,19 @@ def _compile_args() -> list[str]:
     return args
 
 
-def _rel(path: Path) -> str:
-    """Source paths relative to the working directory when possible:
-    setuptools wants relative paths for anything it puts in an sdist."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
+def make_builder(relative: bool = True) -> FFI:
+    """The builder. setuptools wants source paths relative to the project
+    root (its working directory) for anything it puts in an sdist; a direct
+    ``compile()`` changes directory, so it needs absolute ones."""
 
+    def _rel(path: Path) -> str:
+        if not relative:
+            return str(path)
+        try:
+            return os.path.relpath(path)
+        except ValueError:  # another drive on Windows
+            return str(path)
 
-def make_builder() -> FFI:
     builder = FFI()
     builder.cdef(cdef_from_header(HEADER.read_text(encoding="utf-8")))
     sources = sorted((CSRC / "src").glob("*.c"))
@@ -125,4 +128,4 @@ def make_builder() -> FFI:
 ffibuilder = make_builder()
 
 if __name__ == "__main__":
-    ffibuilder.compile(tmpdir=str(ROOT / "build" / "cffi"), verbose=True)
+    make_builder(relative=False).compile(tmpdir=str(ROOT / "build" / "cffi"), verbose=True)

@@ -201,14 +201,13 @@ class CommitmentSet:
         ristretto255 encoding.
 
         >>> wire = commit_many([1, 2], [Scalar.from_int(3), Scalar.from_int(4)])
-        >>> CommitmentSet.from_bytes(wire, decode_hints(wire)).sum() == commit(3, Scalar.from_int(7))
+        >>> cs = CommitmentSet.from_bytes(wire, decode_hints(wire))
+        >>> cs.sum() == commit(3, Scalar.from_int(7))
         True
         """
         data = _ffi.as_bytes("wire", wire)
         if len(data) % _ELEMENT:
-            raise EncodingError(
-                f"commitments are {_ELEMENT} bytes each; got {len(data)} bytes"
-            )
+            raise EncodingError(f"commitments are {_ELEMENT} bytes each; got {len(data)} bytes")
         n = len(data) // _ELEMENT
         if hints is not None and len(_ffi.as_bytes("hints", hints)) != len(data):
             raise EncodingError(f"hints: {len(data)} bytes expected, got {len(hints)}")
@@ -282,9 +281,7 @@ class CommitmentSet:
             try:
                 arr = ffi.new("uint32_t[]", idx)
             except OverflowError:
-                raise IndexError(
-                    f"an index is out of range for {self._n} commitments"
-                ) from None
+                raise IndexError(f"an index is out of range for {self._n} commitments") from None
             rc = lib.privbill_points_sum_vartime(out, self._points, self._n, arr, len(idx))
         if rc != 0:
             raise IndexError(f"an index is out of range for {self._n} commitments")
