@@ -107,7 +107,7 @@ class Household:
         if mode == "bands":
             bands = tariff.band_indices(present)
             for b, _ in enumerate(tariff.band_names):
-                members = [i for i, band in zip(present, bands) if band == b]
+                members = [i for i, band in zip(present, bands, strict=True) if band == b]
                 values.append(self._open(members, None, channel))
         elif mode == "amount":
             values.append(self._open(present, tariff.price_weights(present), channel))

@@ -296,6 +296,7 @@ class VerifyingKey:
             raise BadSignatureError("p256 signature: r out of range")
         if not 1 <= s <= _P256_HALF_N:
             raise BadSignatureError("p256 signature: s out of range (high-S is refused)")
+        assert isinstance(self._key, ec.EllipticCurvePublicKey)
         try:
             self._key.verify(encode_dss_signature(r, s), message, _ECDSA_VERIFY)
         except InvalidSignature:

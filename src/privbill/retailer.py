@@ -252,7 +252,9 @@ class Retailer:
     def _tariff(self, digest: bytes) -> Tariff:
         tariff = self._tariffs.get(digest)
         if tariff is None:
-            row = self._db.execute("SELECT json FROM tariffs WHERE digest = ?", (digest,)).fetchone()
+            row = self._db.execute(
+                "SELECT json FROM tariffs WHERE digest = ?", (digest,)
+            ).fetchone()
             if row is None:
                 raise TariffError(f"unknown tariff {digest.hex()[:16]}")
             tariff = self._tariffs[digest] = tariff_from_json(row[0])
@@ -281,7 +283,8 @@ class Retailer:
                 contracted = self._tariff(meter.tariff).period
                 if payload.period != contracted:
                     raise BatchError(
-                        f"batch period is {payload.period} s, the contracted tariff's {contracted} s"
+                        f"batch period is {payload.period} s,"
+                        f" the contracted tariff's {contracted} s"
                     )
             points = CommitmentSet.from_bytes(payload.commitments, hints)
             if payload.last_index > _SQLITE_INT_MAX or payload.counter > _SQLITE_INT_MAX:
@@ -318,9 +321,7 @@ class Retailer:
                 (p.meter_id, p.channel, p.first_index, p.last_index),
             ).fetchall()
         )
-        conflicts = [
-            (i, c) for i, c in p.present_commitments() if i in stored and stored[i] != c
-        ]
+        conflicts = [(i, c) for i, c in p.present_commitments() if i in stored and stored[i] != c]
         if conflicts:
             error = EquivocationError(
                 f"meter {p.meter_id.hex()} signed a different commitment for"
@@ -363,8 +364,16 @@ class Retailer:
         p = signed.payload
         db.execute(
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (p.meter_id, p.channel, p.counter, p.first_index, p.count, p.presence,
-             signed.encoded, points.to_points()),
+            (
+                p.meter_id,
+                p.channel,
+                p.counter,
+                p.first_index,
+                p.count,
+                p.presence,
+                signed.encoded,
+                points.to_points(),
+            ),
         )
         db.executemany(
             "INSERT INTO intervals VALUES (?, ?, ?, ?, ?)",
@@ -382,15 +391,24 @@ class Retailer:
             db.execute(
                 "INSERT INTO rejections (at, meter_id, error, reason, size, sha256, head)"
                 " VALUES (?,?,?,?,?,?,?)",
-                (now, meter_id, type(exc).__name__, str(exc), len(encoded), digest,
-                 encoded[:REJECTION_HEAD]),
+                (
+                    now,
+                    meter_id,
+                    type(exc).__name__,
+                    str(exc),
+                    len(encoded),
+                    digest,
+                    encoded[:REJECTION_HEAD],
+                ),
             )
             conflicts = getattr(exc, "conflicts", ())
             if conflicts:
                 # The conflicting batch is kept once, whatever the number of
                 # intervals or resubmissions; each row points at it.
                 p = SignedBatch.decode(encoded).payload
-                db.execute("INSERT OR IGNORE INTO evidence_batches VALUES (?, ?)", (digest, encoded))
+                db.execute(
+                    "INSERT OR IGNORE INTO evidence_batches VALUES (?, ?)", (digest, encoded)
+                )
                 for idx, _ in conflicts:
                     (stored_counter,) = db.execute(
                         "SELECT counter FROM intervals WHERE meter_id = ? AND channel = ?"
@@ -439,9 +457,7 @@ class Retailer:
         indices, raw = self._stored(meter_id, channel, intervals)
         return indices, CommitmentSet.from_points(raw)
 
-    def _stored(
-        self, meter_id: bytes, channel: int, intervals: range
-    ) -> tuple[list[int], bytes]:
+    def _stored(self, meter_id: bytes, channel: int, intervals: range) -> tuple[list[int], bytes]:
         lo, hi = intervals.start, intervals.stop
         rows = self._db.execute(
             "SELECT first_index, count, presence, points FROM batches WHERE meter_id = ?"
@@ -483,8 +499,9 @@ class Retailer:
         ).fetchone()
         return int(row[0]) if row else None
 
-    def verify(self, statement: Statement | bytes, export: Statement | bytes | None = None
-               ) -> VerifiedBill:
+    def verify(
+        self, statement: Statement | bytes, export: Statement | bytes | None = None
+    ) -> VerifiedBill:
         """Verify a statement (and optionally the export channel's, in total
         mode, for the same period) and compute the bill. Raises the specific
         :mod:`privbill.errors` exception on any mismatch; never returns False.
@@ -560,7 +577,7 @@ class Retailer:
                 members[b].append(k)
             for b, name in enumerate(names):
                 _check_opening(points.sum(members[b]), st.values[b][0], openings[b], name)
-            band_totals = {name: v for name, (v, _) in zip(names, st.values)}
+            band_totals = {name: v for name, (v, _) in zip(names, st.values, strict=True)}
             bill = bill_from_band_totals(tariff, period, band_totals)
         elif st.mode == "amount":
             weights = tariff.price_weights(claimed)
@@ -571,8 +588,16 @@ class Retailer:
             _check_opening(points.sum(), st.values[0][0], openings[0], "total")
             total = st.values[0][0]
         return VerifiedBill(
-            st.meter_id, st.channel, period, st.mode, len(intervals), len(claimed),
-            band_totals, weighted, total, bill,
+            st.meter_id,
+            st.channel,
+            period,
+            st.mode,
+            len(intervals),
+            len(claimed),
+            band_totals,
+            weighted,
+            total,
+            bill,
         )
 
     def verify_many(

@@ -36,18 +36,11 @@ from typing import Final, Literal
 
 import cbor2
 
+from privbill._cbor import Malformed, check_input, decode, malformed
 from privbill.errors import EncodingError, FormatError
 from privbill.group import Scalar
 from privbill.tariffs import Tariff, tariff_to_json
-from privbill.wire import (
-    HASH_SIZE,
-    METER_ID_SIZE,
-    PROTOCOL_VERSION,
-    _check_input,
-    _decode_cbor,
-    _malformed,
-    _Malformed,
-)
+from privbill.wire import HASH_SIZE, METER_ID_SIZE, PROTOCOL_VERSION
 
 __all__ = ["MODES", "Mode", "Statement", "tariff_digest"]
 
@@ -55,7 +48,14 @@ Mode = Literal["bands", "amount", "total"]
 MODES: Final[tuple[Mode, ...]] = ("bands", "amount", "total")
 
 _FIELDS: Final = (
-    "version", "meter_id", "channel", "start", "end", "tariff_digest", "mode", "presence",
+    "version",
+    "meter_id",
+    "channel",
+    "start",
+    "end",
+    "tariff_digest",
+    "mode",
+    "presence",
     "values",
 )
 _VALUE_LIMIT: Final = 1 << 64
@@ -143,11 +143,11 @@ class Statement:
     @classmethod
     def decode(cls, data: bytes) -> Statement:
         """Strict decoding: anything but the one valid encoding raises FormatError."""
-        data = _check_input(data, MAX_STATEMENT_SIZE, "statement")
+        data = check_input(data, MAX_STATEMENT_SIZE, "statement")
         try:
-            item = _decode_cbor(data)
-        except _Malformed as exc:
-            raise _malformed("statement", _FIELDS, exc) from None
+            item = decode(data)
+        except Malformed as exc:
+            raise malformed("statement", _FIELDS, exc) from None
         if not isinstance(item, list) or len(item) != len(_FIELDS):
             raise FormatError(f"statement: expected an array of {len(_FIELDS)} items")
         version, meter_id, channel, start, end, digest, mode, presence, values = item
@@ -167,14 +167,14 @@ class Statement:
             raise FormatError("values: must be an array of [value, opening] pairs")
         try:
             statement = cls(
-                meter_id=meter_id,  # type: ignore[arg-type]
-                channel=channel,  # type: ignore[arg-type]
+                meter_id=meter_id,
+                channel=channel,
                 start=date.fromordinal(start),
                 end=date.fromordinal(end),
-                tariff_digest=digest,  # type: ignore[arg-type]
+                tariff_digest=digest,
                 mode=MODES[mode],
-                presence=presence,  # type: ignore[arg-type]
-                values=tuple((v[0], v[1]) for v in values),  # type: ignore[index]
+                presence=presence,
+                values=tuple((v[0], v[1]) for v in values),
             )
         except EncodingError as exc:
             raise FormatError(str(exc)) from None

@@ -50,10 +50,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final, NamedTuple
+from typing import Final
 
 import cbor2
 
+from privbill._cbor import Malformed as _Malformed
+from privbill._cbor import Tag as _Tag
+from privbill._cbor import check_input as _check_input
+from privbill._cbor import decode as _decode_cbor
+from privbill._cbor import head as _head
+from privbill._cbor import item as _item
+from privbill._cbor import malformed as _malformed
 from privbill.errors import BadSignatureError, EncodingError, FormatError, RangeError
 from privbill.keys import ALG_BY_COSE, COSE_ALG, SIGNATURE_SIZE, Alg, SigningKey, VerifyingKey
 
@@ -120,141 +127,6 @@ MAX_PAYLOAD_SIZE: Final = 131_671
 #: Largest valid COSE_Sign1: tag 1, array head 1, protected 1+3, unprotected 3+16,
 #: payload 5+MAX_PAYLOAD_SIZE, signature 2+64.
 MAX_BATCH_SIZE: Final = 96 + MAX_PAYLOAD_SIZE
-
-
-# --- a strict decoder for the CBOR subset of these messages ------------------------------
-
-
-class _Tag(NamedTuple):
-    tag: int
-    value: object
-
-
-_Path = tuple[int | str, ...]
-
-
-class _Malformed(Exception):
-    """Internal: where and why decoding failed.
-
-    The path holds array indices as ints and map keys as strings, so that only an
-    array index can name a field.
-    """
-
-    def __init__(self, path: _Path, reason: str) -> None:
-        super().__init__(reason)
-        self.path = path
-        self.reason = reason
-
-
-#: Deepest nesting any message here needs: tag 18 > array > unprotected map > kid.
-_MAX_DEPTH: Final = 3
-
-
-#: Smallest argument each long form may carry: anything smaller has a shorter form.
-_MIN_ARGUMENT: Final = {24: 24, 25: 1 << 8, 26: 1 << 16, 27: 1 << 32}
-
-
-def _head(data: bytes, pos: int, path: _Path) -> tuple[int, int, int]:
-    """Read one CBOR head at ``pos``: (major type, argument, position after the head)."""
-    if pos >= len(data):
-        raise _Malformed(path, "truncated")
-    initial = data[pos]
-    major, info = initial >> 5, initial & 0x1F
-    if major == 7:
-        raise _Malformed(path, "floats, simple values and break codes are not allowed")
-    if info < 24:
-        return major, info, pos + 1
-    if info == 31:
-        raise _Malformed(path, "indefinite-length encoding is not allowed")
-    if info > 27:
-        raise _Malformed(path, f"reserved additional information {info}")
-    end = pos + 1 + (1 << (info - 24))
-    if end > len(data):
-        raise _Malformed(path, "truncated")
-    argument = int.from_bytes(data[pos + 1 : end], "big")
-    if argument < _MIN_ARGUMENT[info]:
-        raise _Malformed(path, "integer or length not in shortest form")
-    return major, argument, end
-
-
-def _item(data: bytes, pos: int, depth: int, path: _Path, tag: int | None) -> tuple[object, int]:
-    """Decode one data item at ``pos`` at nesting ``depth``; return it and the next position.
-
-    Recursion is bounded by ``_MAX_DEPTH``; every loop is bounded by the input
-    length, because each declared element count is checked against the bytes left.
-    """
-    if depth > _MAX_DEPTH:
-        raise _Malformed(path, "nested deeper than this message allows")
-    major, arg, pos = _head(data, pos, path)
-    left = len(data) - pos
-    if major == 0:
-        return arg, pos
-    if major == 1:
-        return -1 - arg, pos
-    if major == 2:
-        if arg > left:
-            raise _Malformed(path, f"byte string of {arg} bytes runs past the end")
-        return data[pos : pos + arg], pos + arg
-    if major == 3:
-        raise _Malformed(path, "text strings are not allowed")
-    if major == 4:
-        if arg > left:  # every element takes at least one byte
-            raise _Malformed(path, f"array of {arg} items runs past the end")
-        items: list[object] = []
-        for i in range(arg):
-            value, pos = _item(data, pos, depth + 1, (*path, i), None)
-            items.append(value)
-        return items, pos
-    if major == 5:
-        if arg > left // 2:  # every entry takes at least two bytes
-            raise _Malformed(path, f"map of {arg} entries runs past the end")
-        entries: dict[int, object] = {}
-        previous_key = b""
-        for i in range(arg):
-            start = pos
-            key, pos = _item(data, pos, depth + 1, (*path, f"key {i}"), None)
-            if not isinstance(key, int):
-                raise _Malformed(path, "map keys must be integers")
-            encoded_key = data[start:pos]
-            # RFC 8949 4.2.1: keys sorted by their encodings, bytewise; no duplicates.
-            if i and encoded_key <= previous_key:
-                raise _Malformed(path, "map keys duplicated or not in deterministic order")
-            previous_key = encoded_key
-            entries[key], pos = _item(data, pos, depth + 1, (*path, str(key)), None)
-        return entries, pos
-    # major == 6: a tag; only the expected one, and only around the whole message.
-    if tag is None or depth != 0 or arg != tag:
-        raise _Malformed(path, f"CBOR tag {arg} is not allowed here")
-    value, pos = _item(data, pos, depth + 1, path, None)
-    return _Tag(arg, value), pos
-
-
-def _decode_cbor(data: bytes, *, tag: int | None = None) -> object:
-    """Decode exactly one data item that fills ``data``; raise _Malformed otherwise."""
-    value, end = _item(data, 0, 0, (), tag)
-    if end != len(data):
-        raise _Malformed((), f"{len(data) - end} trailing bytes after the message")
-    return value
-
-
-def _malformed(message: str, names: Sequence[str], exc: _Malformed) -> FormatError:
-    """A FormatError naming where decoding failed: ``count``, ``unprotected[4]``, ..."""
-    path = exc.path
-    if path and isinstance(path[0], int) and path[0] < len(names):
-        where, rest = names[path[0]], path[1:]
-    else:
-        where, rest = message, path
-    where += "".join(f"[{p}]" for p in rest)
-    return FormatError(f"{where}: {exc.reason}")
-
-
-def _check_input(data: object, limit: int, what: str) -> bytes:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"{what} must be bytes, not {type(data).__name__}")
-    data = bytes(data)
-    if len(data) > limit:
-        raise FormatError(f"{what}: {len(data)} bytes is longer than any valid one ({limit})")
-    return data
 
 
 # --- the payload --------------------------------------------------------------------------
