@@ -285,6 +285,106 @@ int privbill_ed25519_verify_batch(const uint8_t *sigs, const uint8_t *const *msg
                                   const size_t *msg_lens, const uint8_t *pks, size_t n,
                                   const uint8_t *random);
 
+/* ------------------------------------------------------------------ */
+/* Settlement masking (docs/settlement.md)                             */
+/* ------------------------------------------------------------------ */
+
+#define PRIVBILL_X25519_BYTES 32
+#define PRIVBILL_HMAC_SHA512_BYTES 64
+#define PRIVBILL_MASK_KEYBYTES 64
+#define PRIVBILL_ROSTER_DIGESTBYTES 32
+/* Domain strings of the mask derivations (bytes, without a NUL). */
+#define PRIVBILL_MASK_PAIR_DOMAIN "privbill/v1/settlement/pair"
+#define PRIVBILL_MASK_SELF_DOMAIN "privbill/v1/settlement/self"
+#define PRIVBILL_MASK_DOMAIN "privbill/v1/settlement/mask"
+
+/*
+ * X25519 (RFC 7748 section 5): out = the u-coordinate of clamp(scalar)*u.
+ * The top bit of u is ignored and a non-canonical u (>= p) is used mod p,
+ * as section 5 requires. Constant time in scalar.
+ * Returns 0, or -1 if the output is all zero (u of small order, RFC 7748
+ * section 6.1: the shared secret would be predictable); out is written in
+ * both cases.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t u[32]);
+/* pk = X25519(sk, 9): the public key of a 32-byte secret key. */
+void privbill_x25519_public_key(uint8_t pk[32], const uint8_t sk[32]);
+
+/* HMAC-SHA-512 (RFC 2104, FIPS 198-1). Constant time in key and msg. */
+void privbill_hmac_sha512(uint8_t out[64], const uint8_t *key, size_t key_len,
+                          const uint8_t *msg, size_t msg_len);
+/*
+ * HKDF-Extract with SHA-512 (RFC 5869 section 2.2): prk = HMAC(salt, ikm).
+ * An empty salt (salt_len 0, salt may be NULL) means 64 zero bytes.
+ */
+void privbill_hkdf_sha512_extract(uint8_t prk[64], const uint8_t *salt, size_t salt_len,
+                                  const uint8_t *ikm, size_t ikm_len);
+/*
+ * HKDF-Expand with SHA-512 (RFC 5869 section 2.3): out_len bytes of output
+ * keying material from prk and info. Returns -1 if out_len > 255*64.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_hkdf_sha512_expand(uint8_t *out, size_t out_len, const uint8_t *prk,
+                                size_t prk_len, const uint8_t *info, size_t info_len);
+/*
+ * The pairwise mask key of this meter (id, X25519 secret sk) and a peer
+ * (peer_id, X25519 public key peer_pk) under one roster:
+ *   key = HKDF-SHA-512(salt = MASK_PAIR_DOMAIN, ikm = X25519(sk, peer_pk),
+ *                      info = roster_digest || min(id, peer_id)
+ *                             || max(id, peer_id), L = 64)
+ * (ids ordered as byte strings), so both ends derive the same key.
+ * Returns -1 (key zeroed) if peer_pk has small order or id == peer_id.
+ * Constant time in sk.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_mask_pair_key(uint8_t key[64], const uint8_t sk[32], const uint8_t peer_pk[32],
+                           const uint8_t roster_digest[32], const uint8_t id[16],
+                           const uint8_t peer_id[16]);
+/*
+ * The pairwise mask of one interval: the two halves of
+ * HKDF-Expand(key, MASK_DOMAIN || be64(index), 128), each reduced mod l
+ * (64 bytes each: wide reduction, bias below 2^-250). The meter whose id is
+ * the smaller byte string adds it, the other subtracts it, so the two
+ * cancel in a sum. Constant time in key.
+ */
+void privbill_mask_pair(uint8_t mask_r[32], uint8_t mask_o[32], const uint8_t key[64],
+                        uint64_t index);
+/*
+ * The self-mask point of one interval: q = secret * P with
+ * P = hash_to_group(roster_digest || be64(index), MASK_SELF_DOMAIN).
+ * For the meter, secret is its self-mask scalar; for a neighbour holding a
+ * Shamir share of that scalar, the share, and q is then a share "in the
+ * exponent" of the meter's point (Lagrange interpolation of points). A q
+ * reveals nothing about the points of other intervals (DDH). Constant
+ * time in secret.
+ */
+void privbill_mask_self_point(uint8_t q[32], const uint8_t secret[32],
+                              const uint8_t roster_digest[32], uint64_t index);
+/*
+ * The self mask of one interval from its point q: the two halves of
+ * HKDF-SHA-512(salt = MASK_SELF_DOMAIN, ikm = q,
+ *              info = MASK_DOMAIN || be64(index), L = 128), reduced mod l.
+ * Constant time in q.
+ */
+void privbill_mask_self_from_point(uint8_t mask_r[32], uint8_t mask_o[32], const uint8_t q[32],
+                                   uint64_t index);
+/*
+ * The masked report of one interval:
+ *   y_value    = value    + s_r + sum_j (+/-) m_r(keys[j])   mod l
+ *   y_blinding = blinding + s_o + sum_j (+/-) m_o(keys[j])   mod l
+ * where (s_r, s_o) is the self mask of self_secret for index, and
+ * (m_r, m_o)(keys[j]) = privbill_mask_pair(keys + 64*j, index), subtracted
+ * if subtract[j] == 1 and added if subtract[j] == 0. keys holds 64*n_keys
+ * bytes, subtract n_keys flags (public). Returns -1 (outputs zeroed) if a
+ * flag is not 0 or 1. Constant time in value, blinding, self_secret, keys.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_mask_report(uint8_t y_value[32], uint8_t y_blinding[32], uint64_t value,
+                         const uint8_t blinding[32], const uint8_t self_secret[32],
+                         const uint8_t roster_digest[32], uint64_t index, const uint8_t *keys,
+                         const uint8_t *subtract, size_t n_keys);
+
 #ifdef __cplusplus
 }
 #endif

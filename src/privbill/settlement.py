@@ -1,0 +1,1473 @@
+"""Private aggregation for market settlement and the network operator.
+
+Per interval and group of households, the aggregator learns the sum of the
+readings over the meters it counted, checks it against those meters'
+commitments, and learns nothing about any single household
+(docs/settlement.md is the specification and the security argument).
+
+The check: meter ``i`` committed ``C_i = r_i*G + o_i*H`` in its signed batch.
+The aggregator ends a round with ``R = sum r_i`` and ``O = sum o_i mod l``
+over the counted set ``S`` and verifies
+
+    sum_{i in S} C_i == R*G + O*H
+
+or raises :class:`~privbill.errors.VerificationError`. A returned
+:class:`IntervalAggregate` is always verified.
+
+Two backends behind one interface:
+
+- ``"masking"`` (the default, no trusted party): each meter reports
+  ``(r_i + M_i, o_i + M'_i) mod l`` where the masks are pairwise masks with
+  its neighbours (from X25519 + HKDF-SHA-512: they cancel in the sum) plus a
+  self mask whose secret is Shamir-shared among its neighbours (double
+  masking, Bonawitz et al. 2017). The meter side is in the C core
+  (``privbill_mask_report``).
+- ``"paillier"``: each meter encrypts ``(r_i, o_i)`` packed into one
+  Paillier plaintext (:mod:`privbill.paillier`); the aggregator multiplies
+  the ciphertexts; key holders decrypt only that product, all together.
+
+A whole group in a few lines (meters, roster, one interval, one dropout):
+
+>>> from privbill.keys import SigningKey
+>>> from privbill.pedersen import commit, derive_blinding
+>>> operator = SigningKey.generate()
+>>> meters = [MeterClient(bytes([i]) * 16) for i in range(1, 6)]
+>>> roster = Roster.create(b"feeder-7", [m.member for m in meters], threshold=3).sign(operator)
+>>> shares = [s for m in meters for s in m.join(roster, operator.verifying_key)]
+>>> for m in meters:
+...     m.accept_shares(shares)
+>>> k, index = bytes(32), 760_000
+>>> readings = {m.meter_id: 100 * n for n, m in enumerate(meters, 1)}
+>>> def blinding(m):                                # the meter's derived blinding
+...     return derive_blinding(k, m.meter_id, 0, index)
+>>> book = CommitmentBook()                          # the public commitments
+>>> for m in meters:
+...     book.add(m.meter_id, index, commit(readings[m.meter_id], blinding(m)))
+>>> agg = Aggregator(roster, operator, book, LocalTransport(meters))
+>>> rnd = agg.open_round(index)
+>>> for m in meters[:4]:                             # the fifth meter drops out
+...     rnd.submit(m.report(index, readings[m.meter_id], blinding(m)))
+>>> result = agg.close_round()
+>>> result.sum_wh, len(result.households), result.dropped == (meters[4].meter_id,), result.verified
+(1000, 4, True, True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, Literal, Protocol
+
+import cbor2
+import nacl.bindings
+import nacl.exceptions
+
+from privbill import _ffi
+from privbill._ffi import ffi, lib
+from privbill.errors import (
+    AggregationError,
+    BadSignatureError,
+    EncodingError,
+    FormatError,
+    PrivbillError,
+    RangeError,
+    VerificationError,
+)
+from privbill.group import Element, L, Scalar
+from privbill.intervals import DEFAULT_PERIOD, check_period, start_of
+from privbill.keys import SigningKey, VerifyingKey
+from privbill.paillier import KeyHolderError
+from privbill.pedersen import CommitmentSet, verify_opening
+
+__all__ = [
+    "MAX_READING",
+    "SETTLEMENT_VERSION",
+    "AggregateVerificationError",
+    "Aggregator",
+    "CommitmentBook",
+    "CommitmentSource",
+    "DuplicateReportError",
+    "EncryptedReport",
+    "EncryptedShare",
+    "IntervalAggregate",
+    "KeyHolder",
+    "KeyHolderError",
+    "LateReportError",
+    "LocalTransport",
+    "MalformedReportError",
+    "MaskedReport",
+    "MeterClient",
+    "PaillierMeterClient",
+    "PaillierRound",
+    "PaillierSettlement",
+    "RecoveryError",
+    "RecoveryRefusedError",
+    "RecoveryRequest",
+    "RecoveryResponse",
+    "RecoveryTransport",
+    "ReportError",
+    "Roster",
+    "RosterError",
+    "RosterMember",
+    "RosterMismatchError",
+    "Round",
+    "SignedRoster",
+    "StaleReportError",
+    "ThresholdError",
+    "UnknownReporterError",
+    "default_degree",
+    "neighbourhood_graph",
+    "run_groups",
+]
+
+# --------------------------------------------------------------------------
+# errors (subclasses of AggregationError; see docs/settlement.md)
+# --------------------------------------------------------------------------
+
+
+class RosterError(AggregationError, ValueError):
+    """A roster is malformed, badly signed, or does not include this meter."""
+
+
+class RosterMismatchError(RosterError):
+    """Two parties hold different rosters for the same group (digests differ)."""
+
+
+class ReportError(AggregationError, ValueError):
+    """A report cannot be counted in this round."""
+
+
+class MalformedReportError(ReportError, FormatError):
+    """A report is not a valid encoding (wrong type, size, scalar, CBOR)."""
+
+
+class UnknownReporterError(ReportError):
+    """A report names a meter that is not in the roster."""
+
+
+class DuplicateReportError(ReportError):
+    """A second report from the same meter in the same round."""
+
+
+class StaleReportError(ReportError):
+    """A report for another interval: replayed, or sent to the wrong round."""
+
+
+class LateReportError(ReportError):
+    """A report that arrived after the round was closed (recovery started)."""
+
+
+class ThresholdError(AggregationError):
+    """Fewer than ``t`` households could be counted: the round is aborted and
+    nobody's masks are revealed."""
+
+
+class RecoveryError(AggregationError):
+    """Dropout recovery could not remove every mask (too few answers)."""
+
+
+class RecoveryRefusedError(AggregationError, PermissionError):
+    """A meter refuses a recovery request that would make it reveal both the
+    pairwise masks and a self-mask share of the same meter, or that is
+    otherwise inconsistent (wrong roster, fewer than ``t`` counted)."""
+
+
+class AggregateVerificationError(VerificationError, AggregationError):
+    """The recovered sum does not open the sum of the counted commitments."""
+
+
+# --------------------------------------------------------------------------
+# constants
+# --------------------------------------------------------------------------
+
+#: Version of the settlement messages below.
+SETTLEMENT_VERSION: Final = 1
+_DIGEST = lib.PRIVBILL_ROSTER_DIGESTBYTES
+_MASK_KEY = lib.PRIVBILL_MASK_KEYBYTES
+_X25519 = lib.PRIVBILL_X25519_BYTES
+_SCALAR = _ffi.SCALARBYTES
+_ID = _ffi.METERIDBYTES
+_ROSTER_DOMAIN: Final = b"privbill/v1/settlement/roster"
+_GRAPH_DOMAIN: Final = b"privbill/v1/settlement/graph"
+_SHARE_DOMAIN: Final = b"privbill/v1/settlement/share"
+_SELF_DOMAIN: Final = b"privbill/v1/settlement/self"  # PRIVBILL_MASK_SELF_DOMAIN
+_REQUEST_DOMAIN: Final = b"privbill/v1/settlement/recovery"
+_MAX_GROUP: Final = 1 << 20
+#: Largest value one household may report in one interval (the C core's u64).
+MAX_READING: Final = (1 << 64) - 1
+
+Backend = Literal["masking", "paillier"]
+
+
+def _cbor(obj: object) -> bytes:
+    return cbor2.dumps(obj, canonical=True)
+
+
+def _uncbor(data: object, what: str, error: type[PrivbillError]) -> Any:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise error(f"{what} must be bytes, not {type(data).__name__}")
+    raw = bytes(data)
+    try:
+        obj = cbor2.loads(raw)
+    except Exception as exc:  # cbor2 raises several types on garbage
+        raise error(f"{what}: not CBOR ({exc})") from None
+    if _cbor(obj) != raw:
+        raise error(f"{what}: not in deterministic CBOR encoding")
+    return obj
+
+
+def _bytes_field(obj: object, size: int | None, what: str, error: type[PrivbillError]) -> bytes:
+    if not isinstance(obj, bytes) or (size is not None and len(obj) != size):
+        raise error(f"{what} must be {size} bytes")
+    return obj
+
+
+def _uint_field(obj: object, what: str, error: type[PrivbillError], high: int) -> int:
+    if isinstance(obj, bool) or not isinstance(obj, int) or not 0 <= obj <= high:
+        raise error(f"{what} must be an integer in [0, {high}]")
+    return obj
+
+
+# --------------------------------------------------------------------------
+# roster and neighbourhood graph
+# --------------------------------------------------------------------------
+
+
+def default_degree(n: int) -> int:
+    """The neighbourhood degree for a group of ``n``: 0 (the complete graph)
+    up to 64 households, else the even ``k = 2*ceil(1.5*log2 n)`` (30 at
+    1,000, 40 at 10,000). docs/settlement.md gives the argument.
+
+    >>> default_degree(50), default_degree(1000), default_degree(10000)
+    (0, 30, 40)
+    """
+    if n <= 64:
+        return 0
+    return 2 * math.ceil(1.5 * math.log2(n))
+
+
+class _Prg:
+    """Deterministic bytes from a seed: SHA-512(domain || seed || be64(block))."""
+
+    def __init__(self, seed: bytes) -> None:
+        self._seed = seed
+        self._block = 0
+        self._buf = b""
+
+    def take(self, n: int) -> bytes:
+        while len(self._buf) < n:
+            self._buf += hashlib.sha512(
+                _GRAPH_DOMAIN + self._seed + self._block.to_bytes(8, "big")
+            ).digest()
+            self._block += 1
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def below(self, bound: int) -> int:
+        """Uniform in [0, bound) by rejection from 64-bit draws."""
+        limit = (1 << 64) - (1 << 64) % bound
+        while True:
+            v = int.from_bytes(self.take(8), "big")
+            if v < limit:
+                return v % bound
+
+
+def neighbourhood_graph(n: int, degree: int, seed: bytes) -> tuple[tuple[int, ...], ...]:
+    """Neighbours of each of ``n`` members (by roster position).
+
+    ``degree`` 0 (or ``>= n - 1``) is the complete graph. Otherwise the union
+    of ``degree/2`` Hamiltonian cycles through random permutations drawn from
+    ``seed`` (Fisher-Yates over a SHA-512 counter-mode stream): every member
+    has at most ``degree`` neighbours and at least 2, and the graph is
+    connected (it contains a Hamiltonian cycle) and an expander with high
+    probability.
+
+    >>> neighbourhood_graph(4, 0, b"")
+    ((1, 2, 3), (0, 2, 3), (0, 1, 3), (0, 1, 2))
+    >>> g = neighbourhood_graph(100, 10, b"seed")
+    >>> all(2 <= len(nb) <= 10 for nb in g), all(0 in g[j] for j in g[0])
+    (True, True)
+    """
+    if degree == 0 or degree >= n - 1:
+        return tuple(tuple(j for j in range(n) if j != i) for i in range(n))
+    if degree < 2 or degree % 2:
+        raise RangeError(f"degree must be 0 or an even number >= 2, got {degree}")
+    prg = _Prg(seed)
+    adj: list[set[int]] = [set() for _ in range(n)]
+    for _ in range(degree // 2):
+        perm = list(range(n))
+        for i in range(n - 1, 0, -1):
+            j = prg.below(i + 1)
+            perm[i], perm[j] = perm[j], perm[i]
+        for i in range(n):
+            a, b = perm[i], perm[(i + 1) % n]
+            adj[a].add(b)
+            adj[b].add(a)
+    return tuple(tuple(sorted(s)) for s in adj)
+
+
+@dataclass(frozen=True)
+class RosterMember:
+    """One enrolled meter: id, X25519 key for masking, Ed25519 key for
+    signing reports (Paillier backend)."""
+
+    meter_id: bytes
+    x25519_public: bytes
+    signing_public: bytes
+
+    def __post_init__(self) -> None:
+        _bytes_field(self.meter_id, _ID, "meter_id", RosterError)
+        _bytes_field(self.x25519_public, _X25519, "x25519_public", RosterError)
+        _bytes_field(self.signing_public, 32, "signing_public", RosterError)
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A group: its members (sorted by meter id), the threshold ``t`` (no
+    sum over fewer than ``t`` households is ever released), the
+    neighbourhood degree (0: complete graph) and the Shamir threshold ``s``
+    of the self-mask shares among neighbours.
+
+    The roster digest (SHA-512 of the deterministic CBOR encoding, first 32
+    bytes) enters every key and mask derivation: meters that disagree on the
+    roster cannot produce masks that cancel.
+    """
+
+    group_id: bytes
+    members: tuple[RosterMember, ...]
+    threshold: int
+    degree: int
+    share_threshold: int
+    period: int = DEFAULT_PERIOD
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.group_id, bytes) or not 1 <= len(self.group_id) <= 64:
+            raise RosterError("group_id must be 1 to 64 bytes")
+        n = len(self.members)
+        if not 3 <= n <= _MAX_GROUP:
+            raise RosterError(f"a group has 3 to {_MAX_GROUP} members, got {n}")
+        ids = [m.meter_id for m in self.members]
+        if ids != sorted(ids) or len(set(ids)) != n:
+            raise RosterError("members must be sorted by meter id, without repeats")
+        if len({m.x25519_public for m in self.members}) != n:
+            raise RosterError("two members share an X25519 key")
+        if not 2 <= self.threshold <= n:
+            raise RosterError(f"threshold must be in [2, {n}], got {self.threshold}")
+        if self.degree != 0 and (self.degree < 2 or self.degree % 2 or self.degree >= n - 1):
+            raise RosterError(f"degree must be 0 or even in [2, {n - 2}], got {self.degree}")
+        k = n - 1 if self.degree == 0 else self.degree
+        if not 1 <= self.share_threshold <= k:
+            raise RosterError(f"share_threshold must be in [1, {k}], got {self.share_threshold}")
+        try:
+            check_period(self.period)
+        except RangeError as exc:
+            raise RosterError(str(exc)) from None
+
+    @classmethod
+    def create(
+        cls,
+        group_id: bytes,
+        members: Iterable[RosterMember],
+        threshold: int | None = None,
+        degree: int | None = None,
+        share_threshold: int | None = None,
+        period: int = DEFAULT_PERIOD,
+    ) -> Roster:
+        """A roster with defaults: ``t = ceil(n/2)`` (at least 2), degree from
+        :func:`default_degree`, ``s = floor(k/2) + 1`` for ``k`` neighbours."""
+        ms = tuple(sorted(members, key=lambda m: m.meter_id))
+        n = len(ms)
+        deg = default_degree(n) if degree is None else degree
+        k = n - 1 if deg == 0 or deg >= n - 1 else deg
+        return cls(
+            group_id=group_id,
+            members=ms,
+            threshold=max(2, (n + 1) // 2) if threshold is None else threshold,
+            degree=0 if deg >= n - 1 else deg,
+            share_threshold=k // 2 + 1 if share_threshold is None else share_threshold,
+            period=period,
+        )
+
+    def _obj(self) -> list[object]:
+        return [
+            SETTLEMENT_VERSION,
+            self.group_id,
+            self.period,
+            self.threshold,
+            self.degree,
+            self.share_threshold,
+            [[m.meter_id, m.x25519_public, m.signing_public] for m in self.members],
+        ]
+
+    def encode(self) -> bytes:
+        """The deterministic CBOR encoding (what the aggregator signs)."""
+        return _cbor(self._obj())
+
+    @classmethod
+    def decode(cls, data: bytes) -> Roster:
+        """Strict inverse of :meth:`encode`; :class:`RosterError` on anything else."""
+        obj = _uncbor(data, "roster", RosterError)
+        if not isinstance(obj, list) or len(obj) != 7 or obj[0] != SETTLEMENT_VERSION:
+            raise RosterError("roster: not a version-1 roster")
+        _, gid, period, t, deg, s, members = obj
+        if not isinstance(members, list):
+            raise RosterError("roster: members must be a list")
+        ms = []
+        for m in members:
+            if not isinstance(m, list) or len(m) != 3:
+                raise RosterError("roster: a member is [meter_id, x25519, ed25519]")
+            ms.append(RosterMember(*m))
+        for name, v in (("period", period), ("threshold", t), ("degree", deg), ("s", s)):
+            _uint_field(v, name, RosterError, _MAX_GROUP * 4)
+        return cls(gid, tuple(ms), t, deg, s, period)
+
+    @property
+    def digest(self) -> bytes:
+        """32 bytes: SHA-512(ROSTER_DOMAIN || encoding), truncated."""
+        cached: bytes | None = self.__dict__.get("_digest")
+        if cached is None:
+            cached = hashlib.sha512(_ROSTER_DOMAIN + self.encode()).digest()[:_DIGEST]
+            object.__setattr__(self, "_digest", cached)
+        return cached
+
+    @property
+    def ids(self) -> tuple[bytes, ...]:
+        ids: tuple[bytes, ...] | None = self.__dict__.get("_ids")
+        if ids is None:
+            ids = tuple(m.meter_id for m in self.members)
+            object.__setattr__(self, "_ids", ids)
+        return ids
+
+    def position(self, meter_id: bytes) -> int:
+        """Roster position of a member; its Shamir x-coordinate is position + 1."""
+        pos: dict[bytes, int] | None = self.__dict__.get("_pos")
+        if pos is None:
+            pos = {m.meter_id: i for i, m in enumerate(self.members)}
+            object.__setattr__(self, "_pos", pos)
+        try:
+            return pos[meter_id]
+        except (KeyError, TypeError):
+            raise UnknownReporterError("meter is not in the roster") from None
+
+    @property
+    def graph(self) -> tuple[tuple[int, ...], ...]:
+        """The neighbourhood graph, derived from the digest (see
+        :func:`neighbourhood_graph`)."""
+        g: tuple[tuple[int, ...], ...] | None = self.__dict__.get("_graph")
+        if g is None:
+            g = neighbourhood_graph(len(self.members), self.degree, self.digest)
+            object.__setattr__(self, "_graph", g)
+        return g
+
+    def sign(self, key: SigningKey) -> SignedRoster:
+        """The roster signed by the aggregator."""
+        return SignedRoster(self, key.sign(_ROSTER_DOMAIN + self.encode()))
+
+
+@dataclass(frozen=True)
+class SignedRoster:
+    """A roster and the aggregator's signature over its encoding."""
+
+    roster: Roster
+    signature: bytes
+
+    def verify(self, key: VerifyingKey) -> Roster:
+        """The roster if the signature verifies, else :class:`RosterError`."""
+        try:
+            key.verify(_ROSTER_DOMAIN + self.roster.encode(), self.signature)
+        except BadSignatureError:
+            raise RosterError("the roster's signature does not verify") from None
+        return self.roster
+
+    def encode(self) -> bytes:
+        return _cbor([self.roster.encode(), self.signature])
+
+    @classmethod
+    def decode(cls, data: bytes) -> SignedRoster:
+        obj = _uncbor(data, "signed roster", RosterError)
+        if not isinstance(obj, list) or len(obj) != 2:
+            raise RosterError("signed roster: [roster, signature] expected")
+        return cls(Roster.decode(obj[0]), _bytes_field(obj[1], 64, "signature", RosterError))
+
+
+# --------------------------------------------------------------------------
+# Shamir over GF(l)
+# --------------------------------------------------------------------------
+
+
+def _shamir_share(secret: Scalar, threshold: int, xs: Sequence[int]) -> list[Scalar]:
+    """Shares ``f(x)`` for ``x`` in ``xs`` of a random polynomial of degree
+    ``threshold - 1`` with ``f(0) = secret``; Horner with Scalar arithmetic
+    (the coefficients are secret and never become Python ints)."""
+    coeffs = [Scalar.random() for _ in range(threshold - 1)]
+    out = []
+    for x in xs:
+        xx = Scalar.from_int(x)  # x is public
+        acc = Scalar.from_int(0)
+        for c in reversed(coeffs):
+            acc = (acc + c) * xx
+        out.append(acc + secret)
+    return out
+
+
+def _lagrange_at_zero(xs: Sequence[int]) -> list[int]:
+    """Lagrange coefficients at 0 for distinct public points ``xs`` (mod l)."""
+    out = []
+    for i, xi in enumerate(xs):
+        num, den = 1, 1
+        for j, xj in enumerate(xs):
+            if j != i:
+                num = num * xj % L
+                den = den * (xj - xi) % L
+        out.append(num * pow(den, -1, L) % L)
+    return out
+
+
+# --------------------------------------------------------------------------
+# messages
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncryptedShare:
+    """A Shamir share of ``sender``'s self-mask secret, for ``recipient``,
+    encrypted with ChaCha20-Poly1305 under a key derived from their pairwise
+    mask key. The aggregator relays it and cannot read it."""
+
+    roster_digest: bytes
+    sender: bytes
+    recipient: bytes
+    ciphertext: bytes
+
+
+@dataclass(frozen=True)
+class MaskedReport:
+    """One meter's masked ``(value, blinding)`` for one interval: two
+    canonical scalars mod l."""
+
+    meter_id: bytes
+    roster_digest: bytes
+    index: int
+    y_value: bytes
+    y_blinding: bytes
+
+    def encode(self) -> bytes:
+        """``[1, meter_id, roster_digest, index, y_value, y_blinding]`` in CBOR."""
+        return _cbor(
+            [
+                SETTLEMENT_VERSION,
+                self.meter_id,
+                self.roster_digest,
+                self.index,
+                self.y_value,
+                self.y_blinding,
+            ]
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> MaskedReport:
+        """Strict; :class:`MalformedReportError` on anything but :meth:`encode` output."""
+        obj = _uncbor(data, "report", MalformedReportError)
+        if not isinstance(obj, list) or len(obj) != 6 or obj[0] != SETTLEMENT_VERSION:
+            raise MalformedReportError("report: not a version-1 masked report")
+        rep = cls(
+            _bytes_field(obj[1], _ID, "meter_id", MalformedReportError),
+            _bytes_field(obj[2], _DIGEST, "roster_digest", MalformedReportError),
+            _uint_field(obj[3], "index", MalformedReportError, (1 << 64) - 1),
+            _bytes_field(obj[4], _SCALAR, "y_value", MalformedReportError),
+            _bytes_field(obj[5], _SCALAR, "y_blinding", MalformedReportError),
+        )
+        rep.check()
+        return rep
+
+    def check(self) -> None:
+        """Field sizes and canonical scalars, else :class:`MalformedReportError`."""
+        _bytes_field(self.meter_id, _ID, "meter_id", MalformedReportError)
+        _bytes_field(self.roster_digest, _DIGEST, "roster_digest", MalformedReportError)
+        _uint_field(self.index, "index", MalformedReportError, (1 << 64) - 1)
+        for name in ("y_value", "y_blinding"):
+            b = _bytes_field(getattr(self, name), _SCALAR, name, MalformedReportError)
+            if lib.privbill_scalar_is_canonical(b) != 1:
+                raise MalformedReportError(f"{name} is not a canonical scalar")
+
+
+RequestKind = Literal["pairwise", "self"]
+
+
+@dataclass(frozen=True)
+class RecoveryRequest:
+    """The aggregator's signed request for one interval.
+
+    ``kind == "pairwise"``: counted meters reveal their pairwise masks with
+    the ``dropped`` neighbours. ``kind == "self"``: every meter reveals, for
+    each ``counted`` neighbour, its share of that neighbour's self-mask point.
+    ``counted`` and ``dropped`` partition the roster.
+    """
+
+    roster_digest: bytes
+    index: int
+    kind: RequestKind
+    counted: tuple[bytes, ...]
+    dropped: tuple[bytes, ...]
+    signature: bytes = b""
+
+    def to_be_signed(self) -> bytes:
+        return _REQUEST_DOMAIN + _cbor(
+            [self.roster_digest, self.index, self.kind, list(self.counted), list(self.dropped)]
+        )
+
+
+@dataclass(frozen=True)
+class RecoveryResponse:
+    """A meter's answer: pairwise masks ``{peer: (m_r, m_o)}`` or self-mask
+    share points ``{target: point}``, for one interval."""
+
+    meter_id: bytes
+    index: int
+    kind: RequestKind
+    pairwise: Mapping[bytes, tuple[bytes, bytes]] = field(default_factory=dict)
+    self_points: Mapping[bytes, bytes] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------
+# the meter
+# --------------------------------------------------------------------------
+
+
+def _self_base(roster_digest: bytes, index: int) -> Element:
+    """The self-mask base point of an interval (as in privbill_mask_self_point)."""
+    return Element.hash_to_group(roster_digest + index.to_bytes(8, "big"), _SELF_DOMAIN)
+
+
+def _share_key(pair_key: bytes, sender: bytes, recipient: bytes) -> bytes:
+    info = _SHARE_DOMAIN + sender + recipient
+    out = _ffi.out_bytes(32)
+    rc = lib.privbill_hkdf_sha512_expand(out, 32, pair_key, len(pair_key), info, len(info))
+    _ffi.check(rc, RangeError, "hkdf")
+    return _ffi.to_bytes(out)
+
+
+@dataclass
+class _Enrolment:
+    roster: Roster
+    position: int
+    neighbours: tuple[int, ...]
+    keys: bytes  # 64 bytes per neighbour, in neighbour order
+    subtract: bytes  # one flag per neighbour
+    self_secret: bytes
+    shares_held: dict[bytes, bytes]  # sender id -> share (32-byte scalar)
+    # per interval: targets whose pairwise masks / self shares were revealed
+    revealed_pairwise: dict[int, set[bytes]]
+    revealed_self: dict[int, set[bytes]]
+
+
+class MeterClient:
+    """The meter (or its head-end proxy) in the masking protocol.
+
+    Holds an X25519 key (for pairwise masks) and an Ed25519 key (for
+    Paillier reports and enrolment). :meth:`join` a signed roster, relay the
+    returned encrypted shares, :meth:`accept_shares` from the neighbours,
+    then :meth:`report` once per interval and answer :meth:`recover`.
+    """
+
+    def __init__(
+        self,
+        meter_id: bytes,
+        x25519_secret: bytes | None = None,
+        signing_key: SigningKey | None = None,
+    ) -> None:
+        self.meter_id = _ffi.as_bytes("meter_id", meter_id, _ID)
+        self._sk = (
+            os.urandom(_X25519)
+            if x25519_secret is None
+            else _ffi.as_bytes("x25519_secret", x25519_secret, _X25519)
+        )
+        self.signing_key = signing_key or SigningKey.generate()
+        pk = _ffi.out_bytes(_X25519)
+        lib.privbill_x25519_public_key(pk, self._sk)
+        self.public_key = _ffi.to_bytes(pk)
+        self._enrolment: _Enrolment | None = None
+        self._aggregator_key: VerifyingKey | None = None
+
+    def __repr__(self) -> str:
+        return f"MeterClient({self.meter_id.hex()})"
+
+    @property
+    def member(self) -> RosterMember:
+        """What the meter contributes to a roster."""
+        return RosterMember(
+            self.meter_id, self.public_key, self.signing_key.verifying_key.to_bytes()
+        )
+
+    @property
+    def roster(self) -> Roster:
+        return self._state().roster
+
+    def _state(self) -> _Enrolment:
+        if self._enrolment is None:
+            raise RosterError("this meter has not joined a roster")
+        return self._enrolment
+
+    # --- enrolment ------------------------------------------------------
+
+    def join(self, signed: SignedRoster, aggregator_key: VerifyingKey) -> list[EncryptedShare]:
+        """Verify the roster, derive the pairwise keys with the neighbours,
+        draw the self-mask secret and return its shares, encrypted to each
+        neighbour (for the aggregator to relay)."""
+        roster = signed.verify(aggregator_key)
+        pos = roster.position(self.meter_id)
+        if roster.members[pos] != self.member:
+            raise RosterError("the roster lists another key for this meter")
+        digest = roster.digest
+        nbrs = roster.graph[pos]
+        keys = bytearray()
+        flags = bytearray()
+        kbuf = _ffi.out_bytes(_MASK_KEY)
+        for j in nbrs:
+            peer = roster.members[j]
+            rc = lib.privbill_mask_pair_key(
+                kbuf, self._sk, peer.x25519_public, digest, self.meter_id, peer.meter_id
+            )
+            _ffi.check(rc, RosterError, f"X25519 key of {peer.meter_id.hex()} has small order")
+            keys += _ffi.to_bytes(kbuf)
+            flags.append(1 if self.meter_id > peer.meter_id else 0)
+        _ffi.wipe(kbuf)
+        secret = Scalar.random()
+        shares = _shamir_share(secret, roster.share_threshold, [j + 1 for j in nbrs])
+        out = []
+        for n, (j, share) in enumerate(zip(nbrs, shares, strict=True)):
+            to = roster.members[j].meter_id
+            key = _share_key(bytes(keys[64 * n : 64 * n + 64]), self.meter_id, to)
+            ct = nacl.bindings.crypto_aead_chacha20poly1305_ietf_encrypt(
+                bytes(share), digest + self.meter_id + to, bytes(12), key
+            )
+            out.append(EncryptedShare(digest, self.meter_id, to, ct))
+        self._enrolment = _Enrolment(
+            roster, pos, nbrs, bytes(keys), bytes(flags), bytes(secret), {}, {}, {}
+        )
+        self._aggregator_key = aggregator_key
+        return out
+
+    def accept_shares(self, shares: Iterable[EncryptedShare]) -> None:
+        """Keep the shares addressed to this meter (others are ignored).
+        Raises :class:`RosterError` for a share that does not decrypt or
+        comes from a non-neighbour."""
+        st = self._state()
+        digest = st.roster.digest
+        index_of = {st.roster.members[j].meter_id: n for n, j in enumerate(st.neighbours)}
+        for s in shares:
+            if s.recipient != self.meter_id:
+                continue
+            if s.roster_digest != digest:
+                raise RosterMismatchError("a share was made under another roster")
+            n = index_of.get(s.sender)
+            if n is None:
+                raise RosterError("a share from a meter that is not a neighbour")
+            key = _share_key(st.keys[64 * n : 64 * n + 64], s.sender, self.meter_id)
+            try:
+                share = nacl.bindings.crypto_aead_chacha20poly1305_ietf_decrypt(
+                    s.ciphertext, digest + s.sender + self.meter_id, bytes(12), key
+                )
+            except nacl.exceptions.CryptoError:
+                raise RosterError("a share does not decrypt") from None
+            if len(share) != _SCALAR or lib.privbill_scalar_is_canonical(share) != 1:
+                raise RosterError("a share is not a scalar")
+            st.shares_held[s.sender] = share
+
+    @property
+    def ready(self) -> bool:
+        """True once shares from every neighbour arrived."""
+        st = self._state()
+        return len(st.shares_held) == len(st.neighbours)
+
+    # --- per interval ---------------------------------------------------
+
+    def report(self, index: int, value: int, blinding: Scalar) -> MaskedReport:
+        """The masked report of ``(value, blinding)`` for interval ``index``
+        (one C call: the self mask and every pairwise mask). Refused with
+        :class:`LateReportError` once this meter answered a recovery request
+        for the interval."""
+        st = self._state()
+        idx = _ffi.as_uint("index", index, 64)
+        v = _ffi.as_uint("value", value, 64)
+        if not isinstance(blinding, Scalar):
+            raise TypeError("blinding must be a Scalar")
+        if idx in st.revealed_pairwise or idx in st.revealed_self:
+            raise LateReportError(f"interval {idx} is already in recovery")
+        yv, yb = _ffi.out_bytes(_SCALAR), _ffi.out_bytes(_SCALAR)
+        n = len(st.neighbours)
+        rc = lib.privbill_mask_report(
+            yv, yb, v, bytes(blinding), st.self_secret, st.roster.digest, idx,
+            st.keys if n else ffi.NULL, st.subtract if n else ffi.NULL, n,
+        )  # fmt: skip
+        _ffi.check(rc, RangeError, "bad subtract flag")
+        return MaskedReport(
+            self.meter_id, st.roster.digest, idx, _ffi.to_bytes(yv), _ffi.to_bytes(yb)
+        )
+
+    def recover(self, request: RecoveryRequest) -> RecoveryResponse:
+        """Answer a recovery request, or raise :class:`RecoveryRefusedError`.
+
+        Rules (docs/settlement.md): the request is signed by the aggregator
+        that signed the roster, is for this roster,
+        ``counted`` and ``dropped`` partition the roster, ``|counted| >= t``;
+        per interval this meter never reveals both the pairwise mask with a
+        meter and its share of that meter's self mask.
+        """
+        st = self._state()
+        roster = st.roster
+        assert self._aggregator_key is not None  # set by join with the roster
+        try:
+            self._aggregator_key.verify(request.to_be_signed(), request.signature)
+        except BadSignatureError:
+            raise RecoveryRefusedError("the recovery request is not signed") from None
+        if request.roster_digest != roster.digest:
+            raise RecoveryRefusedError("the recovery request is for another roster")
+        counted, dropped = set(request.counted), set(request.dropped)
+        if (
+            len(counted) != len(request.counted)
+            or len(dropped) != len(request.dropped)
+            or counted & dropped
+            or counted | dropped != set(roster.ids)
+        ):
+            raise RecoveryRefusedError("counted and dropped do not partition the roster")
+        if len(counted) < roster.threshold:
+            raise RecoveryRefusedError(
+                f"{len(counted)} counted is below the threshold {roster.threshold}"
+            )
+        idx = request.index
+        nb_ids = [roster.members[j].meter_id for j in st.neighbours]
+        done_pair = st.revealed_pairwise.setdefault(idx, set())
+        done_self = st.revealed_self.setdefault(idx, set())
+        if request.kind == "pairwise":
+            if self.meter_id not in counted:
+                raise RecoveryRefusedError("this meter is not counted: it reveals no masks")
+            targets = [m for m in nb_ids if m in dropped]
+            if any(m in done_self for m in targets):
+                raise RecoveryRefusedError("would reveal both masks of one meter")
+            pair: dict[bytes, tuple[bytes, bytes]] = {}
+            mr, mo = _ffi.out_bytes(_SCALAR), _ffi.out_bytes(_SCALAR)
+            for n, m in enumerate(nb_ids):
+                if m in dropped:
+                    lib.privbill_mask_pair(mr, mo, st.keys[64 * n : 64 * n + 64], idx)
+                    pair[m] = (_ffi.to_bytes(mr), _ffi.to_bytes(mo))
+            done_pair.update(targets)
+            return RecoveryResponse(self.meter_id, idx, "pairwise", pairwise=pair)
+        if request.kind == "self":
+            targets = [m for m in nb_ids if m in counted and m in st.shares_held]
+            if any(m in done_pair for m in targets):
+                raise RecoveryRefusedError("would reveal both masks of one meter")
+            pts: dict[bytes, bytes] = {}
+            q = _ffi.out_bytes(_ffi.ELEMENTBYTES)
+            # P = hash_to_group(digest || be64(index), SELF_DOMAIN), hashed once;
+            # share * P for each target, exactly privbill_mask_self_point.
+            base = bytes(_self_base(roster.digest, idx))
+            for m in targets:
+                rc = lib.privbill_ristretto255_scalarmult(q, st.shares_held[m], base)
+                _ffi.check(rc, EncodingError, "self-mask base")
+                pts[m] = _ffi.to_bytes(q)
+            done_self.update(targets)
+            return RecoveryResponse(self.meter_id, idx, "self", self_points=pts)
+        raise RecoveryRefusedError(f"unknown request kind {request.kind!r}")
+
+
+# --------------------------------------------------------------------------
+# commitments and transport
+# --------------------------------------------------------------------------
+
+
+class CommitmentSource(Protocol):
+    """Where the aggregator finds the public commitments: the sum over the
+    counted meters of their commitments for one interval."""
+
+    def sum(self, index: int, meter_ids: Sequence[bytes]) -> Element: ...
+
+
+class CommitmentBook:
+    """Commitments by (meter, interval), kept decoded per interval (one
+    :class:`~privbill.pedersen.CommitmentSet` each, built on first use), so
+    that a round's check is one C call over the counted meters.
+
+    Fill it from signed meter batches (:meth:`add_batch`, after the data hub
+    verified them) or directly (:meth:`add`).
+    """
+
+    def __init__(self) -> None:
+        self._raw: dict[int, dict[bytes, bytes]] = {}
+        self._decoded: dict[int, tuple[CommitmentSet, dict[bytes, int]]] = {}
+
+    def add(self, meter_id: bytes, index: int, commitment: Element | bytes) -> None:
+        c = bytes(commitment)
+        self._raw.setdefault(index, {})[meter_id] = c
+        self._decoded.pop(index, None)
+
+    def add_many(self, index: int, items: Mapping[bytes, bytes]) -> None:
+        """All commitments of one interval at once: ``{meter_id: 32 bytes}``."""
+        self._raw.setdefault(index, {}).update(items)
+        self._decoded.pop(index, None)
+
+    def add_batch(self, batch: Any) -> None:
+        """Every present commitment of a :class:`~privbill.wire.SignedBatch`
+        (whose signature and chain the caller has verified)."""
+        p = batch.payload
+        for idx, c in p.present_commitments():
+            self.add(p.meter_id, idx, c)
+
+    def get(self, meter_id: bytes, index: int) -> bytes | None:
+        return self._raw.get(index, {}).get(meter_id)
+
+    def sum(self, index: int, meter_ids: Sequence[bytes]) -> Element:
+        dec = self._decoded.get(index)
+        if dec is None:
+            raw = self._raw.get(index, {})
+            order = list(raw)
+            dec = (
+                CommitmentSet.from_bytes(b"".join(raw[m] for m in order)),
+                {m: i for i, m in enumerate(order)},
+            )
+            self._decoded[index] = dec
+        cs, pos = dec
+        try:
+            return cs.sum([pos[m] for m in meter_ids])
+        except KeyError as exc:
+            raise AggregateVerificationError(
+                f"no commitment of meter {exc.args[0].hex()} for interval {index}"
+            ) from None
+
+
+class RecoveryTransport(Protocol):
+    """Delivers a recovery request to one meter; None if it does not answer."""
+
+    def recover(self, meter_id: bytes, request: RecoveryRequest) -> RecoveryResponse | None: ...
+
+
+class LocalTransport:
+    """In-process delivery to :class:`MeterClient` objects; meters in
+    ``offline`` do not answer (a dropout during recovery)."""
+
+    def __init__(self, meters: Iterable[MeterClient]) -> None:
+        self.meters = {m.meter_id: m for m in meters}
+        self.offline: set[bytes] = set()
+
+    def recover(self, meter_id: bytes, request: RecoveryRequest) -> RecoveryResponse | None:
+        m = self.meters.get(meter_id)
+        if m is None or meter_id in self.offline:
+            return None
+        return m.recover(request)
+
+
+# --------------------------------------------------------------------------
+# the aggregator
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntervalAggregate:
+    """The verified result of one round."""
+
+    interval: int
+    start: datetime
+    sum_wh: int
+    households: tuple[bytes, ...]
+    dropped: tuple[bytes, ...]
+    verified: bool
+
+    def to_json(self) -> dict[str, object]:
+        """The CLI's JSON form (ids as hex)."""
+        return {
+            "start": self.start.isoformat(),
+            "sum_wh": self.sum_wh,
+            "households": [m.hex() for m in self.households],
+            "dropped": [m.hex() for m in self.dropped],
+            "verified": self.verified,
+        }
+
+
+def _check_sum(
+    commitments: CommitmentSource, index: int, counted: Sequence[bytes], r: int, o: bytes
+) -> None:
+    """``sum C_i == R*G + O*H`` over ``counted``, or AggregateVerificationError."""
+    n = len(counted)
+    if not 0 <= r <= n * MAX_READING:
+        raise AggregateVerificationError(
+            f"interval {index}: the recovered sum is not a sum of {n} readings"
+        )
+    total = commitments.sum(index, counted)
+    try:
+        verify_opening(total, r, Scalar.from_bytes(o))
+    except VerificationError:
+        raise AggregateVerificationError(
+            f"interval {index}: the aggregate does not open the counted commitments"
+        ) from None
+
+
+class Round:
+    """One interval of the masking protocol, on the aggregator's side."""
+
+    def __init__(self, agg: Aggregator, index: int) -> None:
+        self.aggregator = agg
+        self.index = index
+        self.state: Literal["collecting", "recovery", "done", "aborted"] = "collecting"
+        self.reports: dict[bytes, MaskedReport] = {}
+
+    def submit(self, report: MaskedReport | bytes) -> None:
+        """Accept one report, or raise the :class:`ReportError` subclass that
+        says why not."""
+        roster = self.aggregator.roster
+        rep = MaskedReport.decode(report) if not isinstance(report, MaskedReport) else report
+        if isinstance(report, MaskedReport):
+            rep.check()
+        if self.state != "collecting":
+            raise LateReportError(f"interval {self.index}: the round is closed")
+        if rep.roster_digest != roster.digest:
+            raise RosterMismatchError("the report was made under another roster")
+        if rep.index != self.index:
+            raise StaleReportError(
+                f"a report for interval {rep.index} sent to the round of {self.index}"
+            )
+        roster.position(rep.meter_id)  # UnknownReporterError
+        if rep.meter_id in self.reports:
+            raise DuplicateReportError(f"a second report from {rep.meter_id.hex()}")
+        self.reports[rep.meter_id] = rep
+
+    def _request(self, kind: RequestKind, counted: Sequence[bytes]) -> RecoveryRequest:
+        ids = self.aggregator.roster.ids
+        cs = set(counted)
+        req = RecoveryRequest(
+            self.aggregator.roster.digest,
+            self.index,
+            kind,
+            tuple(m for m in ids if m in cs),
+            tuple(m for m in ids if m not in cs),
+        )
+        sig = self.aggregator.signing_key.sign(req.to_be_signed())
+        return RecoveryRequest(req.roster_digest, req.index, kind, req.counted, req.dropped, sig)
+
+    def close(self) -> IntervalAggregate:
+        """Stop accepting reports, recover, unmask, verify."""
+        agg = self.aggregator
+        roster = agg.roster
+        if self.state != "collecting":
+            raise AggregationError(f"interval {self.index}: the round is {self.state}")
+        self.state = "recovery"
+        counted = [m for m in roster.ids if m in self.reports]
+        if len(counted) < roster.threshold:
+            self.state = "aborted"
+            raise ThresholdError(
+                f"interval {self.index}: {len(counted)} reports, threshold {roster.threshold}"
+            )
+        graph = roster.graph
+        # Phase 1: pairwise masks between counted meters and dropped neighbours.
+        # A counted meter that does not answer is moved to the dropped side and
+        # its own neighbours are asked again (no self share has been revealed yet).
+        pair_masks: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
+        asked: set[bytes] = set()
+        while True:
+            cset = set(counted)
+            need = [
+                m
+                for m in counted
+                if any(roster.ids[j] not in cset for j in graph[roster.position(m)])
+                and not all(
+                    (m, roster.ids[j]) in pair_masks
+                    for j in graph[roster.position(m)]
+                    if roster.ids[j] not in cset
+                )
+            ]
+            if not need:
+                break
+            req = self._request("pairwise", counted)
+            silent = []
+            for m in need:
+                resp = agg.transport.recover(m, req) if agg.transport else None
+                if resp is None:
+                    silent.append(m)
+                    continue
+                for peer, masks in resp.pairwise.items():
+                    pair_masks[(m, peer)] = masks
+                asked.add(m)
+            if silent:
+                counted = [m for m in counted if m not in set(silent)]
+                if len(counted) < roster.threshold:
+                    self.state = "aborted"
+                    raise ThresholdError(
+                        f"interval {self.index}: {len(counted)} counted after recovery dropouts"
+                    )
+        # Phase 2: self-mask shares of every counted meter, from its neighbours.
+        req = self._request("self", counted)
+        points: dict[bytes, dict[int, bytes]] = {m: {} for m in counted}
+        cset = set(counted)
+        holders = {roster.ids[j] for m in counted for j in graph[roster.position(m)]}
+        for h in sorted(holders):
+            resp = agg.transport.recover(h, req) if agg.transport else None
+            if resp is None:
+                continue
+            x = roster.position(h) + 1
+            for target, pt in resp.self_points.items():
+                if target in cset:
+                    points[target][x] = pt
+        # Unmask: y-sums minus self masks minus the revealed pairwise masks.
+        s = roster.share_threshold
+        r_acc = Scalar.from_int(0)
+        o_acc = Scalar.from_int(0)
+        for m in counted:
+            rep = self.reports[m]
+            r_acc = r_acc + Scalar.from_bytes(rep.y_value)
+            o_acc = o_acc + Scalar.from_bytes(rep.y_blinding)
+        self_r, self_o = _self_masks(points, s, self.index)
+        r_acc, o_acc = r_acc - self_r, o_acc - self_o
+        for (m, peer), (mr, mo) in pair_masks.items():
+            if m not in cset or peer in cset:
+                continue
+            # m added the mask if its id is the smaller one: take it out.
+            if m < peer:
+                r_acc = r_acc - Scalar.from_bytes(mr)
+                o_acc = o_acc - Scalar.from_bytes(mo)
+            else:
+                r_acc = r_acc + Scalar.from_bytes(mr)
+                o_acc = o_acc + Scalar.from_bytes(mo)
+        total = int.from_bytes(bytes(r_acc), "little")
+        _check_sum(agg.commitments, self.index, counted, total, bytes(o_acc))
+        self.state = "done"
+        return IntervalAggregate(
+            self.index,
+            start_of(self.index, roster.period),
+            total,
+            tuple(counted),
+            tuple(m for m in roster.ids if m not in cset),
+            True,
+        )
+
+
+def _self_masks(
+    points: Mapping[bytes, Mapping[int, bytes]], s: int, index: int
+) -> tuple[Scalar, Scalar]:
+    """Sum of the self masks of the counted meters, each from ``s`` share
+    points interpolated in the exponent (public data: variable time MSM)."""
+    acc_r, acc_o = Scalar.from_int(0), Scalar.from_int(0)
+    mr, mo = _ffi.out_bytes(_SCALAR), _ffi.out_bytes(_SCALAR)
+    out = ffi.new("privbill_point[1]")
+    q = _ffi.out_bytes(_ffi.ELEMENTBYTES)
+    first_bad = ffi.new("size_t *")
+    for target, pts in points.items():
+        if len(pts) < s:
+            raise RecoveryError(
+                f"only {len(pts)} of {s} self-mask shares of {target.hex()} arrived"
+            )
+        xs = sorted(pts)[:s]
+        lam = _lagrange_at_zero(xs)
+        wire = b"".join(pts[x] for x in xs)
+        decoded = ffi.new("privbill_point[]", s)
+        if lib.privbill_points_decode(decoded, first_bad, _ffi.in_buffer(wire), s) != 0:
+            raise RecoveryError(f"a self-mask share of {target.hex()} is not a valid point")
+        scal = b"".join(v.to_bytes(32, "little") for v in lam)
+        lib.privbill_points_msm_vartime(out, decoded, scal, s)
+        lib.privbill_point_encode(q, out)
+        lib.privbill_mask_self_from_point(mr, mo, q, index)
+        acc_r = acc_r + Scalar._new(_ffi.to_bytes(mr))
+        acc_o = acc_o + Scalar._new(_ffi.to_bytes(mo))
+    return acc_r, acc_o
+
+
+class Aggregator:
+    """The aggregator of one group: opens and closes rounds, one per interval.
+
+    ``backend="masking"`` needs a ``transport`` to reach meters for dropout
+    recovery; ``backend="paillier"`` needs ``paillier`` (a
+    :class:`privbill.paillier.PaillierSettlement`: the public key, the key
+    holders, and the meters' signing keys from the roster).
+    """
+
+    def __init__(
+        self,
+        roster: SignedRoster,
+        signing_key: SigningKey,
+        commitments: CommitmentSource,
+        transport: RecoveryTransport | None = None,
+        backend: Backend = "masking",
+        paillier: Any = None,
+    ) -> None:
+        self.roster = roster.verify(signing_key.verifying_key)
+        self.signed_roster = roster
+        self.signing_key = signing_key
+        self.commitments = commitments
+        self.transport = transport
+        if backend not in ("masking", "paillier"):
+            raise AggregationError(f"unknown backend {backend!r}")
+        if backend == "paillier" and paillier is None:
+            raise AggregationError("the paillier backend needs its key holders")
+        self.backend: Backend = backend
+        self.paillier = paillier
+        self._round: Any = None
+        self._closed: set[int] = set()
+
+    def open_round(self, index: int) -> Any:
+        """Open the round of interval ``index`` (one at a time per aggregator;
+        an interval is never opened twice)."""
+        idx = _ffi.as_uint("index", index, 64)
+        if idx in self._closed or (self._round is not None and self._round.index == idx):
+            raise AggregationError(f"interval {idx} was already aggregated")
+        if self.backend == "paillier":
+            self._round = self.paillier.open_round(self, idx)
+        else:
+            self._round = Round(self, idx)
+        return self._round
+
+    def close_round(self) -> IntervalAggregate:
+        """Close the open round: recover, unmask (or decrypt), verify."""
+        rnd = self._round
+        if rnd is None:
+            raise AggregationError("no open round")
+        self._round = None
+        self._closed.add(rnd.index)
+        return rnd.close()  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------
+# many groups through an Executor
+# --------------------------------------------------------------------------
+
+
+def run_groups(
+    work: Callable[[Any], list[IntervalAggregate]],
+    groups: Sequence[Any],
+    executor: Executor | None = None,
+) -> list[list[IntervalAggregate]]:
+    """Run ``work(group)`` for each group, through ``executor`` when given
+    (any :class:`concurrent.futures.Executor`: a process pool, Dask's
+    ``client.get_executor()``); results in the order of ``groups``.
+    ``work`` must be picklable for a process pool (a module-level function).
+
+    >>> run_groups(lambda g: [g], [1, 2])
+    [[1], [2]]
+    """
+    if executor is None:
+        return [work(g) for g in groups]
+    return list(executor.map(work, groups))
+
+
+# --------------------------------------------------------------------------
+# the Paillier backend
+# --------------------------------------------------------------------------
+
+_PAILLIER_REPORT_DOMAIN: Final = b"privbill/v1/settlement/paillier-report"
+
+
+@dataclass(frozen=True)
+class EncryptedReport:
+    """One meter's Paillier ciphertext of its packed ``(value, blinding)``
+    for one interval, signed with its Ed25519 key (holders check it: they
+    must only decrypt products of genuine reports)."""
+
+    meter_id: bytes
+    roster_digest: bytes
+    index: int
+    ciphertext: int
+    signature: bytes = b""
+
+    def to_be_signed(self) -> bytes:
+        return _PAILLIER_REPORT_DOMAIN + _cbor(
+            [self.meter_id, self.roster_digest, self.index, str(self.ciphertext)]
+        )
+
+    def encode(self) -> bytes:
+        """CBOR ``[1, meter_id, digest, index, decimal ciphertext, signature]``."""
+        return _cbor(
+            [
+                SETTLEMENT_VERSION,
+                self.meter_id,
+                self.roster_digest,
+                self.index,
+                str(self.ciphertext),
+                self.signature,
+            ]
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> EncryptedReport:
+        obj = _uncbor(data, "report", MalformedReportError)
+        if not isinstance(obj, list) or len(obj) != 6 or obj[0] != SETTLEMENT_VERSION:
+            raise MalformedReportError("report: not a version-1 encrypted report")
+        c = obj[4]
+        if not isinstance(c, str) or not c.isdigit() or len(c) > 4000:
+            raise MalformedReportError("ciphertext must be a decimal string")
+        return cls(
+            _bytes_field(obj[1], _ID, "meter_id", MalformedReportError),
+            _bytes_field(obj[2], _DIGEST, "roster_digest", MalformedReportError),
+            _uint_field(obj[3], "index", MalformedReportError, (1 << 64) - 1),
+            int(c),
+            _bytes_field(obj[5], 64, "signature", MalformedReportError),
+        )
+
+
+class PaillierMeterClient:
+    """A meter in the Paillier backend: encrypts with a precomputed pool."""
+
+    def __init__(
+        self,
+        meter: MeterClient,
+        roster: Roster,
+        public_key: Any,
+        packing: Any,
+        pool_size: int = 0,
+    ) -> None:
+        from privbill.paillier import RandomnessPool
+
+        self.meter = meter
+        self.meter_id = meter.meter_id
+        self.roster = roster
+        self.packing = packing
+        self.pool = RandomnessPool(public_key, pool_size)
+
+    def report(self, index: int, value: int, blinding: Scalar) -> EncryptedReport:
+        idx = _ffi.as_uint("index", index, 64)
+        v = _ffi.as_uint("value", value, 64)
+        if not isinstance(blinding, Scalar):
+            raise TypeError("blinding must be a Scalar")
+        m = self.packing.pack(v, int.from_bytes(bytes(blinding), "little"))
+        rep = EncryptedReport(self.meter_id, self.roster.digest, idx, self.pool.encrypt(m))
+        sig = self.meter.signing_key.sign(rep.to_be_signed())
+        return EncryptedReport(rep.meter_id, rep.roster_digest, idx, rep.ciphertext, sig)
+
+
+def _check_signed_reports(
+    roster: Roster, pk: Any, index: int, reports: Sequence[EncryptedReport]
+) -> list[EncryptedReport]:
+    """Every report genuine, for this roster and interval, one per meter."""
+    seen: set[bytes] = set()
+    for rep in reports:
+        if rep.roster_digest != roster.digest:
+            raise RosterMismatchError("the report was made under another roster")
+        if rep.index != index:
+            raise StaleReportError(f"a report for interval {rep.index} in the round of {index}")
+        member = roster.members[roster.position(rep.meter_id)]
+        try:
+            VerifyingKey.from_bytes(member.signing_public).verify(rep.to_be_signed(), rep.signature)
+        except (BadSignatureError, EncodingError):
+            raise MalformedReportError(
+                f"the report of {rep.meter_id.hex()} is not signed by its meter"
+            ) from None
+        try:
+            pk.check_ciphertext(rep.ciphertext)
+        except FormatError as exc:
+            raise MalformedReportError(str(exc)) from None
+        if rep.meter_id in seen:
+            raise DuplicateReportError(f"a second report from {rep.meter_id.hex()}")
+        seen.add(rep.meter_id)
+    return list(reports)
+
+
+class KeyHolder:
+    """One holder of a share of the decryption exponent. It decrypts only
+    the product of at least ``t`` genuine reports of distinct roster
+    members, and at most one product per interval (two would let the
+    aggregator difference out one household)."""
+
+    def __init__(self, share: Any, roster: Roster) -> None:
+        self.share = share
+        self.roster = roster
+        self._done: dict[int, tuple[frozenset[bytes], int]] = {}
+
+    def partial_decrypt(self, index: int, reports: Sequence[EncryptedReport]) -> int:
+        from privbill.paillier import partial_decrypt
+
+        pk = self.share.public
+        if len(reports) < self.roster.threshold:
+            raise ThresholdError(f"{len(reports)} reports, threshold {self.roster.threshold}")
+        reps = _check_signed_reports(self.roster, pk, index, reports)
+        who = frozenset(r.meter_id for r in reps)
+        prev = self._done.get(index)
+        if prev is not None:
+            if prev[0] != who:
+                raise RecoveryRefusedError(f"interval {index} was decrypted for another set")
+            return prev[1]
+        part = partial_decrypt(pk, self.share, pk.add_many(r.ciphertext for r in reps))
+        self._done[index] = (who, part)
+        return part
+
+
+@dataclass
+class PaillierSettlement:
+    """The Paillier backend's parties: the public key, the packing, the key
+    holders (all of them are needed to decrypt)."""
+
+    public_key: Any
+    packing: Any
+    holders: list[KeyHolder | None]
+
+    @classmethod
+    def setup(cls, roster: Roster, holders: int = 3, bits: int | None = None) -> PaillierSettlement:
+        """The trusted dealer: a fresh key, its exponent split among
+        ``holders``, the private key dropped."""
+        from privbill.paillier import DEFAULT_BITS, PackingParams, deal, generate_keypair
+
+        pk, sk = generate_keypair(DEFAULT_BITS if bits is None else bits)
+        packing = PackingParams(max_households=len(roster.members))
+        packing.check(pk)
+        shares = deal(sk, holders)
+        del sk
+        return cls(pk, packing, [KeyHolder(s, roster) for s in shares])
+
+    def open_round(self, agg: Aggregator, index: int) -> PaillierRound:
+        return PaillierRound(agg, self, index)
+
+    def client(self, meter: MeterClient, roster: Roster, pool_size: int = 0) -> PaillierMeterClient:
+        return PaillierMeterClient(meter, roster, self.public_key, self.packing, pool_size)
+
+
+class PaillierRound:
+    """One interval of the Paillier backend on the aggregator's side."""
+
+    def __init__(self, agg: Aggregator, setup: PaillierSettlement, index: int) -> None:
+        self.aggregator = agg
+        self.setup = setup
+        self.index = index
+        self.state: Literal["collecting", "decrypting", "done", "aborted"] = "collecting"
+        self.reports: dict[bytes, EncryptedReport] = {}
+
+    def submit(self, report: EncryptedReport | bytes) -> None:
+        rep = report if isinstance(report, EncryptedReport) else EncryptedReport.decode(report)
+        if self.state != "collecting":
+            raise LateReportError(f"interval {self.index}: the round is closed")
+        if rep.meter_id in self.reports:
+            raise DuplicateReportError(f"a second report from {rep.meter_id.hex()}")
+        _check_signed_reports(self.aggregator.roster, self.setup.public_key, self.index, [rep])
+        self.reports[rep.meter_id] = rep
+
+    def close(self) -> IntervalAggregate:
+        from privbill.paillier import combine
+
+        agg = self.aggregator
+        roster = agg.roster
+        self.state = "decrypting"
+        counted = [m for m in roster.ids if m in self.reports]
+        if len(counted) < roster.threshold:
+            self.state = "aborted"
+            raise ThresholdError(
+                f"interval {self.index}: {len(counted)} reports, threshold {roster.threshold}"
+            )
+        reps = [self.reports[m] for m in counted]
+        partials = []
+        for j, holder in enumerate(self.setup.holders):
+            if holder is None:
+                self.state = "aborted"
+                raise KeyHolderError(f"key holder {j + 1} is missing: all are needed")
+            partials.append(holder.partial_decrypt(self.index, reps))
+        m = combine(self.setup.public_key, partials)
+        r, o = self.setup.packing.unpack(m)
+        _check_sum(agg.commitments, self.index, counted, r, o.to_bytes(32, "little"))
+        self.state = "done"
+        cset = set(counted)
+        return IntervalAggregate(
+            self.index,
+            start_of(self.index, roster.period),
+            r,
+            tuple(counted),
+            tuple(x for x in roster.ids if x not in cset),
+            True,
+        )
