@@ -32,7 +32,7 @@ from privbill.intervals import BillingPeriod
 from privbill.meter import Meter
 from privbill.retailer import Retailer, VerifiedBill
 from privbill.statement import Statement
-from privbill.tariffs import classic_three_band
+from privbill.tariffs import classic_three_band, tariff_from_json
 
 TZ = "Europe/London"
 PERIOD = BillingPeriod(date(2013, 4, 1), date(2013, 4, 8), TZ)
@@ -152,3 +152,33 @@ def test_dask_local_cluster(bulk: Bulk) -> None:
         client.close()
         cluster.close()
     print(f"dask verify_many with cluster start-up: {time.perf_counter() - started:.1f} s")
+
+
+def test_import_and_export_pairs_in_bulk(tmp_path: Path) -> None:
+    """An item may be (statement, export statement): verified as verify(st, export=...)."""
+    path = tmp_path / "retailer.sqlite"
+    three_band = classic_three_band(tz=TZ, standing_charge_per_day=4500)
+    tariff = tariff_from_json({**three_band.to_dict(), "export_price": 500})
+    week = BillingPeriod(date(2013, 4, 1), date(2013, 4, 3), TZ)
+    items: list[Any] = []
+    with Retailer(path) as retailer:
+        for h in range(3):
+            meter = Meter.manufacture()
+            home = Household(meter.meter_id, meter.secret)
+            retailer.register_meter(meter.identity, tariff)
+            for day in week.days():
+                intervals = week.day_intervals(day)
+                for channel, scale in ((0, 1), (1, 3)):
+                    values = [load(i, h) // scale for i in intervals]
+                    home.load(dict(zip(intervals, values, strict=True)), channel)
+                    retailer.ingest(meter.commit(intervals.start, values, channel).encoded)
+            items.append(
+                (home.statement(week, tariff), home.statement(week, tariff, "total", channel=1))
+            )
+        serial = retailer.verify_many(items)
+        expected = [retailer.verify(st, export=ex) for st, ex in items]
+        with ProcessPoolExecutor(2) as pool:
+            parallel = retailer.verify_many(items, pool, chunk_size=2)
+    for got in (serial, parallel):
+        assert [r.bill for r in got] == [e.bill for e in expected]  # type: ignore[union-attr]
+    assert all(e.bill is not None and e.bill.lines[-1].kind == "export" for e in expected)

@@ -1882,7 +1882,7 @@ _SubParsers = Any  # argparse._SubParsersAction[argparse.ArgumentParser]
 # the handler gives the one-line error and exit status 2, like every other command.
 EXTENSIONS: dict[str, str] = {
     "settlement": "privbill.settlement_cli:add_parser",
-    # "consent": "privbill.consent_cli:add_parser",         # to be added
+    "consent": "privbill.consent_cli:add_parser",
 }
 # ---------------------------------------------------------------------------------------
 

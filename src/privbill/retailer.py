@@ -602,19 +602,23 @@ class Retailer:
 
     def verify_many(
         self,
-        statements: Iterable[Statement | bytes],
+        statements: Iterable[Statement | bytes | tuple[Statement | bytes, Statement | bytes]],
         executor: Executor | None = None,
         *,
         chunk_size: int = 256,
     ) -> list[VerifiedBill | PrivbillError]:
         """Verify many statements; each result is a VerifiedBill or the error
         that statement raised (bulk verification does not stop at the first).
+        An item may be a pair ``(statement, export_statement)``, verified as
+        :meth:`verify` does with ``export=``.
 
         With an ``executor`` (a process pool, ``dask.distributed``'s
         ``client.get_executor()``, ...) chunks are verified in parallel by
         workers that open this store read-only, so it must be file-backed.
         """
-        blobs = [bytes(s) for s in statements]
+        blobs: list[_Item] = [
+            (bytes(s[0]), bytes(s[1])) if isinstance(s, tuple) else bytes(s) for s in statements
+        ]
         if executor is None:
             return _verify_blobs(self, blobs)
         if self.path == ":memory:":
@@ -633,11 +637,17 @@ def _check_opening(commitment: object, value: int, opening: object, what: str) -
         raise OpeningError(f"{what}: the disclosed value does not open the commitments") from None
 
 
-def _verify_blobs(retailer: Retailer, blobs: Sequence[bytes]) -> list[VerifiedBill | PrivbillError]:
+_Item = bytes | tuple[bytes, bytes]
+
+
+def _verify_blobs(retailer: Retailer, blobs: Sequence[_Item]) -> list[VerifiedBill | PrivbillError]:
     results: list[VerifiedBill | PrivbillError] = []
     for blob in blobs:
         try:
-            results.append(retailer.verify(blob))
+            if isinstance(blob, tuple):
+                results.append(retailer.verify(blob[0], export=blob[1]))
+            else:
+                results.append(retailer.verify(blob))
         except PrivbillError as exc:
             results.append(exc)
     return results
@@ -646,7 +656,7 @@ def _verify_blobs(retailer: Retailer, blobs: Sequence[bytes]) -> list[VerifiedBi
 _WORKER_STORES: dict[str, Retailer] = {}
 
 
-def _verify_chunk(path: str, blobs: Sequence[bytes]) -> list[VerifiedBill | PrivbillError]:
+def _verify_chunk(path: str, blobs: Sequence[_Item]) -> list[VerifiedBill | PrivbillError]:
     """Worker side of :meth:`Retailer.verify_many`: one read-only store per process."""
     retailer = _WORKER_STORES.get(path)
     if retailer is None:
