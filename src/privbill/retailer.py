@@ -67,7 +67,7 @@ from privbill.errors import (
     UnknownMeterError,
 )
 from privbill.intervals import BillingPeriod, start_of
-from privbill.keys import VerifyingKey
+from privbill.keys import VerifyingKey, verify_many
 from privbill.meter import MeterIdentity
 from privbill.pedersen import POINT_SIZE, CommitmentSet, verify_opening
 from privbill.statement import Mode, Statement, tariff_digest
@@ -271,39 +271,79 @@ class Retailer:
         for the batch's commitments (:func:`privbill.pedersen.decode_hints`):
         they make ingest faster and can never change its verdict.
         """
-        encoded = bytes(batch)
-        meter_id: bytes | None = None
-        try:
-            signed = SignedBatch.decode(encoded)
-            payload = signed.payload
-            meter_id = payload.meter_id
-            meter = self._meter(meter_id)
-            signed.verify(meter.key)
-            if meter.tariff is not None and payload.channel == CHANNEL_IMPORT:
-                contracted = self._tariff(meter.tariff).period
-                if payload.period != contracted:
-                    raise BatchError(
-                        f"batch period is {payload.period} s,"
-                        f" the contracted tariff's {contracted} s"
+        (result,) = self.ingest_many([(batch, hints)])
+        if isinstance(result, PrivbillError):
+            raise result
+        return result
+
+    def ingest_many(
+        self, batches: Sequence[bytes | SignedBatch | tuple[bytes | SignedBatch, bytes | None]]
+    ) -> list[IngestReceipt | PrivbillError]:
+        """Ingest batches in order, each exactly as :meth:`ingest` would: the
+        result is its receipt, or the error it raised (and logged).
+
+        Faster than one :meth:`ingest` per batch: the Ed25519 signatures are
+        checked together (:func:`privbill.keys.verify_many`) and all batches are
+        written in one transaction, with a savepoint per batch so that a
+        rejected one leaves no trace. Receipts are returned once that
+        transaction is committed. An item may be ``(batch, hints)``.
+        """
+        items = [b if isinstance(b, tuple) else (b, None) for b in batches]
+        results: list[IngestReceipt | PrivbillError | None] = [None] * len(items)
+        meter_ids: list[bytes | None] = [None] * len(items)
+        encoded = [bytes(b) for b, _ in items]
+        checked: list[tuple[int, SignedBatch, _Meter]] = []
+        for i, data in enumerate(encoded):
+            try:
+                signed = SignedBatch.decode(data)
+                meter_ids[i] = signed.payload.meter_id
+                checked.append((i, signed, self._meter(signed.payload.meter_id)))
+            except PrivbillError as exc:
+                results[i] = exc
+        valid = verify_many([(m.key, s.to_be_signed(), s.signature) for _, s, m in checked])
+        ready: list[tuple[int, SignedBatch, CommitmentSet]] = []
+        for (i, signed, meter), ok in zip(checked, valid, strict=True):
+            try:
+                if not ok:
+                    signed.verify(meter.key)  # raises the precise BadSignatureError
+                ready.append((i, signed, self._points(signed, meter, items[i][1])))
+            except PrivbillError as exc:
+                results[i] = exc
+        with self._transaction() as db:
+            for i, signed, points in ready:
+                db.execute("SAVEPOINT batch")
+                try:
+                    self._check_intervals(db, signed)
+                    self._check_chain(db, signed)
+                    self._store(db, signed, points)
+                except PrivbillError as exc:
+                    db.execute("ROLLBACK TO batch")
+                    results[i] = exc
+                else:
+                    p = signed.payload
+                    results[i] = IngestReceipt(
+                        p.meter_id, p.channel, p.counter, p.first_index, p.count, len(points)
                     )
-            points = CommitmentSet.from_bytes(payload.commitments, hints)
-            if payload.last_index > _SQLITE_INT_MAX or payload.counter > _SQLITE_INT_MAX:
-                raise BatchError("first_index/counter: beyond any date this store handles")
+                db.execute("RELEASE batch")
+        rejected = [(i, r) for i, r in enumerate(results) if isinstance(r, PrivbillError)]
+        if rejected:
             with self._transaction() as db:
-                self._check_intervals(db, signed)
-                self._check_chain(db, signed)
-                self._store(db, signed, points)
-        except PrivbillError as exc:
-            self._reject(encoded, meter_id, exc)
-            raise
-        return IngestReceipt(
-            payload.meter_id,
-            payload.channel,
-            payload.counter,
-            payload.first_index,
-            payload.count,
-            len(points),
-        )
+                for i, error in rejected:
+                    self._reject(db, encoded[i], meter_ids[i], error)
+        return [r for r in results if r is not None]
+
+    def _points(self, signed: SignedBatch, meter: _Meter, hints: bytes | None) -> CommitmentSet:
+        """The batch's commitments, decoded; and the checks that need no store."""
+        payload = signed.payload
+        if meter.tariff is not None and payload.channel == CHANNEL_IMPORT:
+            contracted = self._tariff(meter.tariff).period
+            if payload.period != contracted:
+                raise BatchError(
+                    f"batch period is {payload.period} s, the contracted tariff's {contracted} s"
+                )
+        if payload.last_index > _SQLITE_INT_MAX or payload.counter > _SQLITE_INT_MAX:
+            raise BatchError("first_index/counter: beyond any date this store handles")
+        return CommitmentSet.from_bytes(payload.commitments, hints)
 
     def _check_intervals(self, db: sqlite3.Connection, signed: SignedBatch) -> None:
         """Equivocation: a stored interval the batch commits to differently."""
@@ -384,41 +424,39 @@ class Retailer:
             (p.meter_id, p.channel, p.counter, signed.hash(), p.period),
         )
 
-    def _reject(self, encoded: bytes, meter_id: bytes | None, exc: PrivbillError) -> None:
+    def _reject(
+        self, db: sqlite3.Connection, encoded: bytes, meter_id: bytes | None, exc: PrivbillError
+    ) -> None:
         now = time.time()
         digest = hashlib.sha256(encoded).digest()
-        with self._transaction() as db:
-            db.execute(
-                "INSERT INTO rejections (at, meter_id, error, reason, size, sha256, head)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (
-                    now,
-                    meter_id,
-                    type(exc).__name__,
-                    str(exc),
-                    len(encoded),
-                    digest,
-                    encoded[:REJECTION_HEAD],
-                ),
-            )
-            conflicts = getattr(exc, "conflicts", ())
-            if conflicts:
-                # The conflicting batch is kept once, whatever the number of
-                # intervals or resubmissions; each row points at it.
-                p = SignedBatch.decode(encoded).payload
+        db.execute(
+            "INSERT INTO rejections (at, meter_id, error, reason, size, sha256, head)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (
+                now,
+                meter_id,
+                type(exc).__name__,
+                str(exc),
+                len(encoded),
+                digest,
+                encoded[:REJECTION_HEAD],
+            ),
+        )
+        conflicts = getattr(exc, "conflicts", ())
+        if conflicts:
+            # The conflicting batch is kept once, whatever the number of
+            # intervals or resubmissions; each row points at it.
+            p = SignedBatch.decode(encoded).payload
+            db.execute("INSERT OR IGNORE INTO evidence_batches VALUES (?, ?)", (digest, encoded))
+            for idx, _ in conflicts:
+                (stored_counter,) = db.execute(
+                    "SELECT counter FROM intervals WHERE meter_id = ? AND channel = ? AND idx = ?",
+                    (p.meter_id, p.channel, idx),
+                ).fetchone()
                 db.execute(
-                    "INSERT OR IGNORE INTO evidence_batches VALUES (?, ?)", (digest, encoded)
+                    "INSERT OR IGNORE INTO evidence VALUES (?, ?, ?, ?, ?, ?)",
+                    (now, p.meter_id, p.channel, idx, stored_counter, digest),
                 )
-                for idx, _ in conflicts:
-                    (stored_counter,) = db.execute(
-                        "SELECT counter FROM intervals WHERE meter_id = ? AND channel = ?"
-                        " AND idx = ?",
-                        (p.meter_id, p.channel, idx),
-                    ).fetchone()
-                    db.execute(
-                        "INSERT OR IGNORE INTO evidence VALUES (?, ?, ?, ?, ?, ?)",
-                        (now, p.meter_id, p.channel, idx, stored_counter, digest),
-                    )
 
     def rejections(self) -> list[Rejection]:
         """The rejection log, oldest first."""
