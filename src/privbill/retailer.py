@@ -70,9 +70,9 @@ from privbill.intervals import BillingPeriod, start_of
 from privbill.keys import VerifyingKey, verify_many
 from privbill.meter import MeterIdentity
 from privbill.pedersen import POINT_SIZE, CommitmentSet, verify_opening
-from privbill.statement import Mode, Statement, tariff_digest
+from privbill.statement import BITS_OF_BYTE, Mode, Statement, tariff_digest
 from privbill.tariffs import Tariff, tariff_from_json, tariff_to_json
-from privbill.wire import CHANNEL_EXPORT, CHANNEL_IMPORT, SignedBatch
+from privbill.wire import CHANNEL_EXPORT, CHANNEL_IMPORT, ZERO_HASH, SignedBatch
 
 __all__ = ["REJECTION_HEAD", "IngestReceipt", "Rejection", "Retailer", "VerifiedBill"]
 
@@ -91,10 +91,6 @@ CREATE TABLE IF NOT EXISTS batches (
     encoded BLOB NOT NULL, points BLOB NOT NULL,
     PRIMARY KEY (meter_id, channel, counter));
 CREATE INDEX IF NOT EXISTS batches_by_time ON batches (meter_id, channel, first_index);
-CREATE TABLE IF NOT EXISTS intervals (
-    meter_id BLOB NOT NULL, channel INTEGER NOT NULL, idx INTEGER NOT NULL,
-    commitment BLOB NOT NULL, counter INTEGER NOT NULL,
-    PRIMARY KEY (meter_id, channel, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS evidence_batches (
     hash BLOB PRIMARY KEY, encoded BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS evidence (
@@ -313,9 +309,7 @@ class Retailer:
             for i, signed, points in ready:
                 db.execute("SAVEPOINT batch")
                 try:
-                    self._check_intervals(db, signed)
-                    self._check_chain(db, signed)
-                    self._store(db, signed, points)
+                    self._check_and_store(db, signed, points)
                 except PrivbillError as exc:
                     db.execute("ROLLBACK TO batch")
                     results[i] = exc
@@ -345,51 +339,28 @@ class Retailer:
             raise BatchError("first_index/counter: beyond any date this store handles")
         return CommitmentSet.from_bytes(payload.commitments, hints)
 
-    def _check_intervals(self, db: sqlite3.Connection, signed: SignedBatch) -> None:
-        """Equivocation: a stored interval the batch commits to differently."""
+    def _check_and_store(
+        self, db: sqlite3.Connection, signed: SignedBatch, points: CommitmentSet
+    ) -> None:
+        """The checks against the meter's history (steps 5 to 8 of docs/protocol.md,
+        "Ingesting a batch"), then the insert."""
         p = signed.payload
         row = db.execute(
-            "SELECT period FROM chains WHERE meter_id = ? AND channel = ?", (p.meter_id, p.channel)
-        ).fetchone()
-        if row and row[0] != p.period:
-            # an index means another time under another period: one period per chain
-            raise BatchError(f"batch period is {p.period} s, the meter's chain uses {row[0]} s")
-        stored = dict(
-            db.execute(
-                "SELECT idx, commitment FROM intervals WHERE meter_id = ? AND channel = ?"
-                " AND idx BETWEEN ? AND ?",
-                (p.meter_id, p.channel, p.first_index, p.last_index),
-            ).fetchall()
-        )
-        conflicts = [(i, c) for i, c in p.present_commitments() if i in stored and stored[i] != c]
-        if conflicts:
-            error = EquivocationError(
-                f"meter {p.meter_id.hex()} signed a different commitment for"
-                f" {len(conflicts)} stored interval(s), first {_when(conflicts[0][0], p.period)}"
-            )
-            error.conflicts = conflicts  # type: ignore[attr-defined]
-            raise error
-        overlap = db.execute(
-            "SELECT counter, first_index FROM batches WHERE meter_id = ? AND channel = ?"
-            " AND first_index <= ? AND first_index + count > ? ORDER BY first_index LIMIT 1",
-            (p.meter_id, p.channel, p.last_index, p.first_index),
-        ).fetchone()
-        if overlap:
-            self._check_chain(db, signed)  # a replay is reported as one
-            # Each interval belongs to one batch: no back-filling of a batch's
-            # missing intervals by a later one (the meter reports what it recorded).
-            raise BatchError(
-                f"batch {p.counter} overlaps the intervals of stored batch {overlap[0]}"
-                f" from {_when(overlap[1], p.period)}"
-            )
-
-    def _check_chain(self, db: sqlite3.Connection, signed: SignedBatch) -> None:
-        p = signed.payload
-        row = db.execute(
-            "SELECT counter, hash FROM chains WHERE meter_id = ? AND channel = ?",
+            "SELECT counter, hash, period FROM chains WHERE meter_id = ? AND channel = ?",
             (p.meter_id, p.channel),
         ).fetchone()
-        counter, last_hash = row if row else (0, bytes(32))
+        counter, last_hash, period = row if row else (0, ZERO_HASH, p.period)
+        if p.period != period:
+            # an index means another time under another period: one period per chain
+            raise BatchError(f"batch period is {p.period} s, the meter's chain uses {period} s")
+        overlaps = db.execute(
+            "SELECT counter, first_index, encoded FROM batches WHERE meter_id = ?"
+            " AND channel = ? AND first_index <= ? AND first_index + count > ?"
+            " ORDER BY first_index",
+            (p.meter_id, p.channel, p.last_index, p.first_index),
+        ).fetchall()
+        if overlaps:
+            _check_equivocation(signed, overlaps)
         if p.counter <= counter:
             raise ReplayError(f"batch counter {p.counter} is not after {counter}: replayed")
         if p.counter > counter + 1:
@@ -399,9 +370,13 @@ class Retailer:
             )
         if p.prev_hash != last_hash:
             raise ChainError(f"batch {p.counter} does not link to batch {counter}")
-
-    def _store(self, db: sqlite3.Connection, signed: SignedBatch, points: CommitmentSet) -> None:
-        p = signed.payload
+        if overlaps:
+            # Each interval belongs to one batch: no back-filling of a batch's
+            # missing intervals by a later one (the meter reports what it recorded).
+            raise BatchError(
+                f"batch {p.counter} overlaps the intervals of stored batch {overlaps[0][0]}"
+                f" from {_when(overlaps[0][1], p.period)}"
+            )
         db.execute(
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -414,10 +389,6 @@ class Retailer:
                 signed.encoded,
                 points.to_points(),
             ),
-        )
-        db.executemany(
-            "INSERT INTO intervals VALUES (?, ?, ?, ?, ?)",
-            ((p.meter_id, p.channel, i, c, p.counter) for i, c in p.present_commitments()),
         )
         db.execute(
             "INSERT OR REPLACE INTO chains VALUES (?, ?, ?, ?, ?)",
@@ -448,15 +419,10 @@ class Retailer:
             # intervals or resubmissions; each row points at it.
             p = SignedBatch.decode(encoded).payload
             db.execute("INSERT OR IGNORE INTO evidence_batches VALUES (?, ?)", (digest, encoded))
-            for idx, _ in conflicts:
-                (stored_counter,) = db.execute(
-                    "SELECT counter FROM intervals WHERE meter_id = ? AND channel = ? AND idx = ?",
-                    (p.meter_id, p.channel, idx),
-                ).fetchone()
-                db.execute(
-                    "INSERT OR IGNORE INTO evidence VALUES (?, ?, ?, ?, ?, ?)",
-                    (now, p.meter_id, p.channel, idx, stored_counter, digest),
-                )
+            db.executemany(
+                "INSERT OR IGNORE INTO evidence VALUES (?, ?, ?, ?, ?, ?)",
+                ((now, p.meter_id, p.channel, idx, stored, digest) for idx, stored in conflicts),
+            )
 
     def rejections(self) -> list[Rejection]:
         """The rejection log, oldest first."""
@@ -518,8 +484,7 @@ class Retailer:
         parts: list[bytes] = []
         size = POINT_SIZE
         for first, count, presence, points in rows:
-            bits = int.from_bytes(presence, "little")
-            present = [first + j for j in range(count) if bits >> j & 1]
+            present = [first + 8 * k + b for k, v in enumerate(presence) for b in BITS_OF_BYTE[v]]
             if lo <= first and first + count <= hi:
                 indices += present
                 parts.append(points)
@@ -585,9 +550,10 @@ class Retailer:
             )
         intervals = period.intervals()
         try:
-            claimed = [intervals.start + j for j in st.present_positions(len(intervals))]
+            positions = st.present_positions(len(intervals))
         except PrivbillError as exc:
             raise FormatError(str(exc)) from None
+        claimed = [intervals.start + j for j in positions]
         stored, raw = self._stored(st.meter_id, st.channel, intervals)
         if claimed != stored:
             held, said = set(stored), set(claimed)
@@ -611,14 +577,16 @@ class Retailer:
             if len(st.values) != len(names):
                 raise FormatError(f"bands mode needs {len(names)} values, got {len(st.values)}")
             members: list[list[int]] = [[] for _ in names]
-            for k, b in enumerate(tariff.band_indices(claimed)):
-                members[b].append(k)
+            bands = tariff.band_indices(intervals)  # the whole range: cached per tariff
+            for k, j in enumerate(positions):
+                members[bands[j]].append(k)
             for b, name in enumerate(names):
                 _check_opening(points.sum(members[b]), st.values[b][0], openings[b], name)
             band_totals = {name: v for name, (v, _) in zip(names, st.values, strict=True)}
             bill = bill_from_band_totals(tariff, period, band_totals)
         elif st.mode == "amount":
-            weights = tariff.price_weights(claimed)
+            prices = tariff.price_weights(intervals)
+            weights = [prices[j] for j in positions]
             _check_opening(points.combine(weights), st.values[0][0], openings[0], "amount")
             weighted = st.values[0][0]
             bill = bill_from_amount(tariff, period, weighted)
@@ -666,6 +634,26 @@ class Retailer:
             for i in range(0, len(blobs), chunk_size)
         ]
         return [result for f in futures for result in f.result()]
+
+
+def _check_equivocation(signed: SignedBatch, overlaps: list[tuple[int, int, bytes]]) -> None:
+    """Raise EquivocationError if a stored batch commits differently to an interval
+    this batch also commits to; ``.conflicts`` lists (interval, stored counter)."""
+    p = signed.payload
+    mine = dict(p.present_commitments())
+    conflicts = sorted(
+        (i, counter)
+        for counter, _, encoded in overlaps
+        for i, c in SignedBatch.decode(encoded).payload.present_commitments()
+        if i in mine and mine[i] != c
+    )
+    if conflicts:
+        error = EquivocationError(
+            f"meter {p.meter_id.hex()} signed a different commitment for"
+            f" {len(conflicts)} stored interval(s), first {_when(conflicts[0][0], p.period)}"
+        )
+        error.conflicts = conflicts  # type: ignore[attr-defined]
+        raise error
 
 
 def _check_opening(commitment: object, value: int, opening: object, what: str) -> None:

@@ -59,6 +59,8 @@ _FIELDS: Final = (
     "values",
 )
 _VALUE_LIMIT: Final = 1 << 64
+#: The set bits of each byte value, LSB first: presence bitmaps decode a byte at a time.
+BITS_OF_BYTE: Final = tuple(tuple(b for b in range(8) if v >> b & 1) for v in range(256))
 #: A year of 15-minute intervals with every band line: far below this.
 MAX_STATEMENT_SIZE: Final = 1 << 16
 
@@ -111,10 +113,9 @@ class Statement:
             raise EncodingError(
                 f"presence: {len(self.presence)} bytes for a period of {count} intervals"
             )
-        bits = int.from_bytes(self.presence, "little")
-        if bits >> count:
+        if count % 8 and self.presence[-1] >> (count % 8):
             raise EncodingError("presence: bits set past the end of the period")
-        return [j for j in range(count) if bits >> j & 1]
+        return [8 * k + b for k, byte in enumerate(self.presence) for b in BITS_OF_BYTE[byte]]
 
     def openings(self) -> list[Scalar]:
         """The disclosed openings as scalars, in value order."""
