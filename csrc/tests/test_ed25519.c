@@ -15,53 +15,7 @@
 #include "group.h"
 #include "privbill.h"
 #include "scalar.h"
-
-static unsigned long n_pass, n_fail;
-
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        if (cond) {                                                       \
-            n_pass++;                                                     \
-        } else {                                                          \
-            n_fail++;                                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-        }                                                                 \
-    } while (0)
-
-static void unhex(uint8_t *out, size_t n, const char *hex)
-{
-    size_t i;
-    if (strlen(hex) != 2 * n) {
-        fprintf(stderr, "bad hex literal length (%u bytes wanted): %.40s...\n", (unsigned)n,
-                hex);
-        exit(2);
-    }
-    for (i = 0; i < n; i++) {
-        unsigned int v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
-            fprintf(stderr, "bad hex literal: %.40s...\n", hex);
-            exit(2);
-        }
-        out[i] = (uint8_t)v;
-    }
-}
-
-/* splitmix64, for reproducible sweeps and batch weights. */
-static uint64_t rng_state;
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-static void rng_bytes(uint8_t *p, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) p[i] = (uint8_t)(rng_next() >> 56);
-}
+#include "check.h"
 
 /* ------------------------------------------------------------------ */
 /* RFC 8032 section 7.1 test vectors                                   */
@@ -737,6 +691,5 @@ int main(int argc, char **argv)
     test_small_and_mixed_order();
     test_batch(quick ? 40 : 400);
 
-    printf("test_ed25519: %lu passed, %lu failed\n", n_pass, n_fail);
-    return n_fail == 0 ? 0 : 1;
+    return check_report("test_ed25519");
 }

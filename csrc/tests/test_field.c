@@ -32,14 +32,14 @@
 #include <string.h>
 
 #include "field.h"
+#include "check.h"
 
 #define DEFAULT_SEED 0x70726976620a6665ULL   /* "privb\nfe" */
 #define DEFAULT_ITERATIONS 100000UL
 
 /* ---------------------------------------------------------------- harness */
 
-static unsigned long long n_pass, n_fail;
-
+/* check.h's counters, but at most 30 messages, each with its sweep iteration */
 static int check(int ok, const char *what, long iter)
 {
     if (ok) {
@@ -54,20 +54,10 @@ static int check(int ok, const char *what, long iter)
     return ok;
 }
 
-static void unhex(uint8_t out[32], const char *h)
-{
-    int i, hi, lo;
-    for (i = 0; i < 32; i++) {
-        hi = h[2 * i] <= '9' ? h[2 * i] - '0' : h[2 * i] - 'a' + 10;
-        lo = h[2 * i + 1] <= '9' ? h[2 * i + 1] - '0' : h[2 * i + 1] - 'a' + 10;
-        out[i] = (uint8_t)(hi * 16 + lo);
-    }
-}
-
 static void fe_fromhex(fe h, const char *hex)
 {
     uint8_t s[32];
-    unhex(s, hex);
+    unhex(s, 32, hex);
     fe_frombytes(h, s);
 }
 
@@ -76,7 +66,7 @@ static int fe_is_hex(const fe f, const char *hex)
 {
     uint8_t s[32], t[32];
     fe_tobytes(s, f);
-    unhex(t, hex);
+    unhex(t, 32, hex);
     return memcmp(s, t, 32) == 0;
 }
 
@@ -153,7 +143,7 @@ static void ref_store(uint8_t s[32], const ref *r)
 static void ref_fromhex(ref *r, const char *hex)
 {
     uint8_t s[32];
-    unhex(s, hex);
+    unhex(s, 32, hex);
     ref_load(r, s, 1);
 }
 
@@ -546,7 +536,7 @@ static void test_kat_arith(void)
         KAT(memcmp(&rt, &rx, sizeof rt) == 0, "reference mul");
         ref_sub(&rt, &ra, &rb);  ref_fromhex(&rx, row[6]);
         KAT(memcmp(&rt, &rx, sizeof rt) == 0, "reference sub");
-        unhex(e, "ebffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"); /* p-2 */
+        unhex(e, 32, "ebffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"); /* p-2 */
         ref_pow(&rt, &ra, e);    ref_fromhex(&rx, row[8]);
         KAT(memcmp(&rt, &rx, sizeof rt) == 0, "reference pow(p-2)");
 #undef KAT
@@ -589,8 +579,8 @@ static void test_kat_canonical(void)
     char what[80];
 
     for (n = 0; n < COUNT(KAT_CANON); n++) {
-        unhex(raw, KAT_CANON[n][0]);
-        unhex(exp, KAT_CANON[n][1]);
+        unhex(raw, 32, KAT_CANON[n][0]);
+        unhex(exp, 32, KAT_CANON[n][1]);
         fe_frombytes(f, raw);
         fe_tobytes(s, f);
         sprintf(what, "canonical tobytes, row %u", (unsigned)n);
@@ -837,22 +827,13 @@ static void test_limb_bounds(void)
 
 /* -------------------------------------------------------------- the sweep */
 
-static uint64_t rng_next(uint64_t *s)         /* xorshift64* */
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545f4914f6cdd1dULL;
-}
-
-static void rng_bytes(uint8_t out[32], uint64_t *s)
+/* 32 bytes: four xorshift64* draws, each little-endian */
+static void sweep_bytes(uint8_t out[32], uint64_t *s)
 {
     int i;
     uint64_t r = 0;
     for (i = 0; i < 32; i++) {
-        if (i % 8 == 0) r = rng_next(s);
+        if (i % 8 == 0) r = xorshift64star(s);
         out[i] = (uint8_t)(r >> (8 * (i % 8)));
     }
 }
@@ -861,20 +842,20 @@ static void rng_bytes(uint8_t out[32], uint64_t *s)
 static void rng_input(uint8_t out[32], uint64_t *s)
 {
     uint8_t t[32];
-    uint64_t sel = rng_next(s);
+    uint64_t sel = xorshift64star(s);
     int i;
-    rng_bytes(out, s);
+    sweep_bytes(out, s);
     switch (sel & 15) {
     case 0: case 1:
-        unhex(out, EDGES[(sel >> 8) % COUNT(EDGES)]);
+        unhex(out, 32, EDGES[(sel >> 8) % COUNT(EDGES)]);
         break;
     case 2:                                     /* sparse bits */
-        rng_bytes(t, s); for (i = 0; i < 32; i++) out[i] &= t[i];
-        rng_bytes(t, s); for (i = 0; i < 32; i++) out[i] &= t[i];
+        sweep_bytes(t, s); for (i = 0; i < 32; i++) out[i] &= t[i];
+        sweep_bytes(t, s); for (i = 0; i < 32; i++) out[i] &= t[i];
         break;
     case 3:                                     /* dense bits: near 2^256 - 1 */
-        rng_bytes(t, s); for (i = 0; i < 32; i++) out[i] |= t[i];
-        rng_bytes(t, s); for (i = 0; i < 32; i++) out[i] |= t[i];
+        sweep_bytes(t, s); for (i = 0; i < 32; i++) out[i] |= t[i];
+        sweep_bytes(t, s); for (i = 0; i < 32; i++) out[i] |= t[i];
         break;
     default:
         break;
@@ -907,8 +888,8 @@ static uint64_t test_sweep(uint64_t seed, unsigned long iterations)
     long li;
     int k, ws, z;
 
-    unhex(e_inv, P_MINUS_2);
-    unhex(e_pow, P_MINUS_5_OVER_8);
+    unhex(e_inv, 32, P_MINUS_2);
+    unhex(e_pow, 32, P_MINUS_5_OVER_8);
     fe_1(one);
 
     for (it = 0; it < iterations; it++) {
@@ -1052,7 +1033,7 @@ static uint64_t test_sweep(uint64_t seed, unsigned long iterations)
         fe_abs(t, A);
         fe_neg(u, A);
         check(fe_isnegative(t) == 0 && (fe_isequal(t, A) || fe_isequal(t, u)), "abs(a) == +-a, even", li);
-        k = (int)(rng_next(&st) & 1);
+        k = (int)(xorshift64star(&st) & 1);
         fe_copy(t, A);
         fe_cmov(t, B, (unsigned int)k);
         check(memcmp(t, k ? B : A, sizeof(fe)) == 0, "cmov", li);
@@ -1099,6 +1080,5 @@ int main(int argc, char **argv)
         }
         if (f != NULL && fclose(f) != 0) n_fail++;
     }
-    printf("test_field: %llu passed, %llu failed\n", n_pass, n_fail);
-    return n_fail == 0 ? 0 : 1;
+    return check_report("test_field");
 }

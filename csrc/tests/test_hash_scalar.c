@@ -12,69 +12,7 @@
 
 #include "privbill.h"
 #include "scalar.h"
-
-static unsigned long n_pass, n_fail;
-
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        if (cond) {                                                       \
-            n_pass++;                                                     \
-        } else {                                                          \
-            n_fail++;                                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-        }                                                                 \
-    } while (0)
-
-/* Decodes exactly n bytes of hex; aborts the run on a malformed literal. */
-static void unhex(uint8_t *out, size_t n, const char *hex)
-{
-    size_t i;
-    if (strlen(hex) != 2 * n) {
-        fprintf(stderr, "bad hex literal length: %s\n", hex);
-        exit(2);
-    }
-    for (i = 0; i < n; i++) {
-        unsigned int v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
-            fprintf(stderr, "bad hex literal: %s\n", hex);
-            exit(2);
-        }
-        out[i] = (uint8_t)v;
-    }
-}
-
-static int eq_hex(const uint8_t *got, size_t n, const char *hex)
-{
-    uint8_t want[256];
-    if (n > sizeof want) return 0;
-    unhex(want, n, hex);
-    return memcmp(got, want, n) == 0;
-}
-
-static void print_hex(const char *label, const uint8_t *p, size_t n)
-{
-    size_t i;
-    fprintf(stderr, "  %s ", label);
-    for (i = 0; i < n; i++) fprintf(stderr, "%02x", p[i]);
-    fputc('\n', stderr);
-}
-
-/* splitmix64: a small, well-mixed generator for reproducible sweeps. */
-static uint64_t rng_state;
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-static void rng_bytes(uint8_t *p, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) p[i] = (uint8_t)(rng_next() >> 56);
-}
+#include "check.h"
 
 /* ------------------------------------------------------------------ */
 /* SHA-512                                                             */
@@ -468,7 +406,7 @@ static void test_scalar_sweep(uint64_t seed, int rounds)
 
     rng_state = seed;
     for (k = 0; k < rounds && bad < 10; k++) {
-        unsigned long before = n_fail;
+        unsigned long long before = n_fail;
         sweep_value(a);
         sweep_value(b);
         sweep_value(c);
@@ -659,6 +597,5 @@ int main(int argc, char **argv)
     test_scalar_sweep(seed, quick ? 300 : 2000);
     test_xmd();
 
-    printf("test_hash_scalar: %lu passed, %lu failed\n", n_pass, n_fail);
-    return n_fail == 0 ? 0 : 1;
+    return check_report("test_hash_scalar");
 }

@@ -14,37 +14,14 @@
 
 #include "privbill.h"
 
-static int passed, failed;
+/* deterministic randomness (xorshift64*), seed printed */
+#define CHECK_RNG xorshift64star
+#include "check.h"
 
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (cond) passed++;                                       \
-        else {                                                    \
-            failed++;                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-            fprintf(stderr, __VA_ARGS__);                         \
-            fputc('\n', stderr);                                  \
-        }                                                         \
-    } while (0)
-
-/* --- deterministic randomness (xorshift64*), seed printed -------------- */
-static uint64_t rng_state;
-static uint64_t rnd64(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1DULL;
-}
-static void rnd_bytes(uint8_t *out, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) out[i] = (uint8_t)(rnd64() >> 56);
-}
 static void rnd_scalar(uint8_t s[32])
 {
     uint8_t wide[64];
-    rnd_bytes(wide, 64);
+    rng_bytes(wide, 64);
     privbill_scalar_reduce(s, wide);
 }
 
@@ -189,7 +166,7 @@ static void test_scalarmult(void)
     privbill_pedersen_h(h);
     for (i = 0; i < 20; i++) {
         rnd_scalar(s);
-        rnd_bytes(p, 32);
+        rng_bytes(p, 32);
         privbill_ristretto255_scalarmult_base(a, s);
         naive_mul(b, s, g);
         CHECK(memcmp(a, b, 32) == 0, "scalarmult_base vs naive");
@@ -219,7 +196,7 @@ static void test_pedersen(void)
 
     privbill_pedersen_h(h);
     for (a = 0; a < 20; a++) {
-        uint64_t val = rnd64() >> (a % 64);
+        uint64_t val = rng_next() >> (a % 64);
         rnd_scalar(o);
         privbill_pedersen_commit(c, val, o);
         privbill_scalar_from_i64(v, (int64_t)(val >> 1));
@@ -253,8 +230,8 @@ static void test_pedersen(void)
     CHECK(ok, "C(a,o) + C(b,o') == C(a+b, o+o') for every a < %llu", (unsigned long long)a);
 
     /* blinding derivation: every input changes the output */
-    rnd_bytes(sec, 32);
-    rnd_bytes(id, 16);
+    rng_bytes(sec, 32);
+    rng_bytes(id, 16);
     privbill_blinding_derive(o, sec, id, 0, 1000);
     privbill_blinding_derive(o2, sec, id, 1, 1000);
     CHECK(memcmp(o, o2, 32) != 0, "channel separates");
@@ -279,9 +256,9 @@ static void test_msm(void)
         rnd_scalar(s);
         privbill_ristretto255_scalarmult_base(enc + 32 * i, s);
         rnd_scalar(scalars + 32 * i);
-        w[i] = (int64_t)rnd64();
-        if (i % 7 == 0) w[i] = (int64_t)(rnd64() % 2000) - 1000;
-        idx[i] = (uint32_t)(rnd64() % N);
+        w[i] = (int64_t)rng_next();
+        if (i % 7 == 0) w[i] = (int64_t)(rng_next() % 2000) - 1000;
+        idx[i] = (uint32_t)(rng_next() % N);
     }
     w[0] = INT64_MIN;
     w[1] = INT64_MAX;
@@ -357,9 +334,9 @@ static void print_digest(void)
     privbill_sha512_init(&ctx);
     for (i = 0; i < 200; i++) {
         rnd_scalar(s);
-        privbill_pedersen_commit(out, rnd64(), s);
+        privbill_pedersen_commit(out, rng_next(), s);
         privbill_sha512_update(&ctx, out, 32);
-        rnd_bytes(uni, 64);
+        rng_bytes(uni, 64);
         privbill_ristretto255_from_uniform(out, uni);
         privbill_sha512_update(&ctx, out, 32);
         (void)!privbill_ristretto255_scalarmult(out, s, out);
@@ -384,6 +361,5 @@ int main(int argc, char **argv)
     test_scalarmult();
     test_pedersen();
     test_msm();
-    printf("test_ristretto: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_report("test_ristretto");
 }

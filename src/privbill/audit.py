@@ -43,7 +43,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,6 +51,7 @@ from typing import Any, Final
 
 import cbor2
 
+from privbill._sqlite import transaction
 from privbill.consent import Clock, system_clock
 from privbill.errors import AuditLogError, BadSignatureError, FormatError
 from privbill.keys import SigningKey, VerifyingKey
@@ -190,15 +191,8 @@ class AuditLog:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     def append(self, kind: str, record: Sequence[Any]) -> AuditEntry:
         """Append one entry (stamped by the clock, linked to the last one, signed if the

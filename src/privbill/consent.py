@@ -1345,6 +1345,20 @@ class Policy:
 
 _T: Final = 5  # smallest aggregate for the grid and settlement in the built-in profiles
 
+# Rules both built-in profiles state alike.
+_BILLING: Final = (
+    Rule(RETAILER, "billing", "bands", "none",
+         basis="needed to bill you (your supply contract)"),
+    Rule(RETAILER, "billing", "amount", "none",
+         basis="needed to bill you (your supply contract)"),
+)
+_AGGREGATES: Final = (
+    Rule(NETWORK_OPERATOR, "grid-operation", "half-hourly", "none", households=_T,
+         basis=f"running the grid; only sums over at least {_T} households"),
+    Rule(SETTLEMENT, "settlement", "half-hourly", "none", households=_T,
+         basis=f"settling the market; only sums over at least {_T} households"),
+)
+
 _STRICT: Final = Policy(
     name="strict",
     description=(
@@ -1354,16 +1368,10 @@ _STRICT: Final = Policy(
         f" {_T} households. Everything else only with a grant you sign."
     ),
     rules=(
-        Rule(RETAILER, "billing", "bands", "none",
-             basis="needed to bill you (your supply contract)"),
-        Rule(RETAILER, "billing", "amount", "none",
-             basis="needed to bill you (your supply contract)"),
+        *_BILLING,
         Rule(RETAILER, "billing", "monthly", "none",
              basis="needed to bill you (your supply contract)"),
-        Rule(NETWORK_OPERATOR, "grid-operation", "half-hourly", "none", households=_T,
-             basis=f"running the grid; only sums over at least {_T} households"),
-        Rule(SETTLEMENT, "settlement", "half-hourly", "none", households=_T,
-             basis=f"settling the market; only sums over at least {_T} households"),
+        *_AGGREGATES,
     ),
 )
 
@@ -1377,18 +1385,12 @@ _UK_SLC47: Final = Policy(
     ),
     rules=(
         Rule(RETAILER, "*", "monthly", "none", basis="monthly or coarser: no consent needed"),
-        Rule(RETAILER, "billing", "bands", "none",
-             basis="needed to bill you (your supply contract)"),
-        Rule(RETAILER, "billing", "amount", "none",
-             basis="needed to bill you (your supply contract)"),
+        *_BILLING,
         Rule(RETAILER, "*", "daily", "opt-out",
              basis="daily data: allowed unless you opt out"),
         Rule(RETAILER, "*", "half-hourly", "opt-in",
              basis="half-hourly data: only with your explicit consent"),
-        Rule(NETWORK_OPERATOR, "grid-operation", "half-hourly", "none", households=_T,
-             basis=f"running the grid; only sums over at least {_T} households"),
-        Rule(SETTLEMENT, "settlement", "half-hourly", "none", households=_T,
-             basis=f"settling the market; only sums over at least {_T} households"),
+        *_AGGREGATES,
     ),
 )
 

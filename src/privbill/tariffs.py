@@ -218,6 +218,17 @@ def _str(value: object, field: str) -> str:
     return value
 
 
+def _nonempty(value: object, field: str) -> str:
+    text = _str(value, field)
+    if not text:
+        raise TariffError(f"{field}: must not be empty")
+    return text
+
+
+def _unknown_band(band: str, names: tuple[str, ...]) -> TariffError:
+    return TariffError(f"unknown band {band!r}; the bands are {names}")
+
+
 def _opt_date(value: object, field: str) -> date | None:
     if value is None:
         return None
@@ -441,7 +452,7 @@ class Tariff(ABC):
         try:
             wanted = self.band_names.index(band)
         except ValueError:
-            raise TariffError(f"unknown band {band!r}; the bands are {self.band_names}") from None
+            raise _unknown_band(band, self.band_names) from None
         return [1 if b == wanted else 0 for b in self.band_indices(indices)]
 
     def price_weights(self, indices: Iterable[int]) -> list[int]:
@@ -550,9 +561,7 @@ class FlatTariff(Tariff):
             bill_unit=bill_unit,
         )
         self.price = _int(price, "price")
-        self.band = _str(band, "band")
-        if not self.band:
-            raise TariffError("band: must not be empty")
+        self.band = _nonempty(band, "band")
 
     @property
     def band_names(self) -> tuple[str, ...]:
@@ -563,7 +572,7 @@ class FlatTariff(Tariff):
 
     def band_price(self, band: str) -> int | None:
         if band != self.band:
-            raise TariffError(f"unknown band {band!r}; the bands are {self.band_names}")
+            raise _unknown_band(band, self.band_names)
         return self.price
 
     def _body(self) -> JSONDict:
@@ -756,7 +765,7 @@ class TimeOfUseTariff(Tariff):
         try:
             return self._prices[band]
         except KeyError:
-            raise TariffError(f"unknown band {band!r}; the bands are {self._names}") from None
+            raise _unknown_band(band, self._names) from None
 
     def _build_segments(self) -> list[_Segment]:
         """Split the time line at every validity boundary; tile each piece per weekday."""
@@ -968,7 +977,7 @@ class ScheduleTariff(Tariff):
         try:
             return self._prices[band]
         except KeyError:
-            raise TariffError(f"unknown band {band!r}; the bands are {self._names}") from None
+            raise _unknown_band(band, self._names) from None
 
     def _band_index(self, index: int) -> int:
         day, sod = _local_slot(self, index)
@@ -1029,9 +1038,7 @@ class DynamicTariff(Tariff):
             export_price=export_price,
             bill_unit=bill_unit,
         )
-        self.band = _str(band, "band")
-        if not self.band:
-            raise TariffError("band: must not be empty")
+        self.band = _nonempty(band, "band")
         self.prices: dict[int, int] = {}
         for i in sorted(prices, key=lambda k: _int(k, "prices: index")):
             self.prices[i] = _int(prices[i], f"prices[{i}]")
@@ -1050,7 +1057,7 @@ class DynamicTariff(Tariff):
 
     def band_price(self, band: str) -> int | None:
         if band != self.band:
-            raise TariffError(f"unknown band {band!r}; the bands are {self.band_names}")
+            raise _unknown_band(band, self.band_names)
         return None
 
     def _band_index(self, index: int) -> int:
@@ -1190,9 +1197,7 @@ def tariff_from_json(source: str | bytes | Mapping[str, Any]) -> Tariff:
             for k in ("name", "price", "windows"):
                 if k not in bo:
                     raise TariffError(f"{f}.{k}: missing")
-            name = _str(bo["name"], f"{f}.name")
-            if not name:
-                raise TariffError(f"{f}.name: must not be empty")
+            name = _nonempty(bo["name"], f"{f}.name")
             price = _int(bo["price"], f"{f}.price")
             windows = tuple(
                 _window_from(w, f"{f}.windows[{j}]")
@@ -1211,9 +1216,7 @@ def tariff_from_json(source: str | bytes | Mapping[str, Any]) -> Tariff:
         f = f"bands[{n}]"
         bo = _obj(b, f)
         _only(bo, ("name", "price"), f)
-        name = _str(bo.get("name"), f"{f}.name")
-        if not name:
-            raise TariffError(f"{f}.name: must not be empty")
+        name = _nonempty(bo.get("name"), f"{f}.name")
         if name in band_prices:
             raise TariffError(f"{f}.name: duplicate band {name!r}")
         band_prices[name] = _int(bo.get("price"), f"{f}.price")
