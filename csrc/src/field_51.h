@@ -190,16 +190,18 @@ static inline void fe_tobytes(uint8_t s[32], const fe f)
 
 static inline void fe_cmov(fe f, const fe g, unsigned int b)
 {
-    /* all ones or zero; volatile so the compiler cannot turn the select
-     * back into a branch on b */
-    volatile uint64_t mask = (uint64_t)0 - (uint64_t)b;
+    /* all ones or zero; read once through volatile so the compiler cannot
+     * turn the select back into a branch on b */
+    volatile uint64_t opaque = (uint64_t)0 - (uint64_t)b;
+    const uint64_t mask = opaque;
     int i;
     for (i = 0; i < 5; i++) f[i] ^= mask & (f[i] ^ g[i]);
 }
 
 static inline void fe_cswap(fe f, fe g, unsigned int b)
 {
-    volatile uint64_t mask = (uint64_t)0 - (uint64_t)b;
+    volatile uint64_t opaque = (uint64_t)0 - (uint64_t)b;
+    const uint64_t mask = opaque;
     uint64_t x;
     int i;
     for (i = 0; i < 5; i++) {

@@ -209,7 +209,8 @@ int ge_p3_frombytes(ge_p3 *h, const uint8_t s[32])
  * made non-negative and y depends on hint^2 only. A wrong hint fails the
  * check and then this returns -2, so the caller can decode without it.
  */
-static int ristretto_decode(ge_p3 *h, const uint8_t s_bytes[32], const uint8_t *hint)
+static int ristretto_decode(ge_p3 *h, const uint8_t s_bytes[32], const uint8_t *hint,
+                            uint8_t *hint_out)
 {
     uint8_t check[32];
     fe s, ss, u1, u2, u2_sqr, v, one, invsqrt, den_x, den_y, t;
@@ -243,6 +244,7 @@ static int ristretto_decode(ge_p3 *h, const uint8_t s_bytes[32], const uint8_t *
         was_square = 1;
     } else {
         was_square = fe_sqrt_ratio_m1(invsqrt, one, t);
+        if (hint_out) fe_tobytes(hint_out, invsqrt);
     }
 
     fe_mul(den_x, invsqrt, u2);
@@ -264,36 +266,20 @@ static int ristretto_decode(ge_p3 *h, const uint8_t s_bytes[32], const uint8_t *
 
 int ge_ristretto_frombytes(ge_p3 *h, const uint8_t s[32])
 {
-    return ristretto_decode(h, s, NULL);
+    return ristretto_decode(h, s, NULL, NULL);
 }
 
 int ge_ristretto_frombytes_hinted_vartime(ge_p3 *h, const uint8_t s[32], const uint8_t hint[32])
 {
-    int r = ristretto_decode(h, s, hint);
-    return r == -2 ? ristretto_decode(h, s, NULL) : r;
+    int r = ristretto_decode(h, s, hint, NULL);
+    return r == -2 ? ristretto_decode(h, s, NULL, NULL) : r;
 }
 
-/* The hint for s: 1/sqrt(v*u2^2) as in ristretto_decode, or -1 if invalid. */
-int ge_ristretto_decode_hint(uint8_t hint[32], const uint8_t s_bytes[32])
+/* The hint for s: the inverse square root its decoding computes, or -1. */
+int ge_ristretto_decode_hint(uint8_t hint[32], const uint8_t s[32])
 {
     ge_p3 h;
-    fe s, ss, u1, u2, u2_sqr, v, one, invsqrt, t;
-    if (ge_ristretto_frombytes(&h, s_bytes) != 0) return -1;
-    fe_frombytes(s, s_bytes);
-    fe_1(one);
-    fe_sq(ss, s);
-    fe_sub(u1, one, ss);
-    fe_add(u2, one, ss);
-    fe_carry(u2, u2);
-    fe_sq(u2_sqr, u2);
-    fe_sq(v, u1);
-    fe_mul(v, v, fe_d);
-    fe_neg(v, v);
-    fe_sub(v, v, u2_sqr);
-    fe_mul(t, v, u2_sqr);
-    (void)fe_sqrt_ratio_m1(invsqrt, one, t);
-    fe_tobytes(hint, invsqrt);
-    return 0;
+    return ristretto_decode(&h, s, NULL, hint);
 }
 
 /* 4.3.2 Encode. */
