@@ -208,27 +208,30 @@ SGSC_COLUMNS = ("customer_id", "reading_datetime", "general_supply_kwh")
 _KWH_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
+#: A non-negative plain decimal of at most 20 digits before and 20 after the point.
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{0,20})?")
+
+
 def kwh_to_wh(text: str) -> int:
     """A decimal kWh string as an exact int number of Wh.
 
-    Raises :class:`ValueError` if it is negative, not a plain decimal, or
-    not a whole number of Wh.
+    Raises :class:`ValueError` if it is negative or not a plain decimal (digits,
+    at most one point, no exponent: an exponent would let a short string stand
+    for a number of any size), or not a whole number of Wh.
 
-    >>> kwh_to_wh("0.223"), kwh_to_wh("12"), kwh_to_wh("0.0005e3")
+    >>> kwh_to_wh("0.223"), kwh_to_wh("12"), kwh_to_wh("0.500")
     (223, 12000, 500)
     >>> kwh_to_wh("0.2235")
     Traceback (most recent call last):
     ...
     ValueError: 0.2235 kWh is not a whole number of Wh
     """
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not value.is_finite():
-        raise ValueError(f"{text!r} is not a finite number")
-    if value < 0:
-        raise ValueError(f"{text} kWh is negative")
+    stripped = text.strip()
+    if not _PLAIN_DECIMAL.fullmatch(stripped):
+        if _PLAIN_DECIMAL.fullmatch(stripped.removeprefix("-")):
+            raise ValueError(f"{text} kWh is negative")
+        raise ValueError(f"{text!r} is not a number (a plain decimal of kWh)")
+    value = Decimal(stripped)  # exact: at most 40 digits, no exponent
     wh = value * 1000
     if wh != wh.to_integral_value():
         raise ValueError(f"{text} kWh is not a whole number of Wh")
