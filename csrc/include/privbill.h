@@ -240,7 +240,10 @@ int privbill_pedersen_verify_vartime(const privbill_point *c, const uint8_t valu
  * ceil(count/8) bytes, bit j (LSB first) set if interval first_index + j was
  * recorded; commitments holds 32 bytes per present interval, in order.
  * Returns -1 if count is 0 or above PRIVBILL_BATCH_MAX, counter is 0, period
- * is not 1800 or 900, presence has bits set past count, or out is too small.
+ * is not 1800 or 900, presence has bits set past count, the last index
+ * first_index + count - 1 overflows 64 bits, prev_hash is all zeros and
+ * counter is not 1 (or the reverse), or out is too small: every payload it
+ * writes is one that decoders accept.
  */
 PRIVBILL_WARN_UNUSED_RESULT
 int privbill_batch_payload(uint8_t *out, size_t *out_len, size_t out_cap,

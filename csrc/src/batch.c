@@ -69,7 +69,13 @@ int privbill_batch_payload(uint8_t *out, size_t *out_len, size_t out_cap,
     cbor_out o;
     size_t pres_len = ((size_t)count + 7) / 8, present;
 
+    size_t k;
+    unsigned int zero_hash = 1;
+
     if (count == 0 || count > PRIVBILL_BATCH_MAX || counter == 0) return -1;
+    if (first_index > UINT64_MAX - (count - 1)) return -1;  /* last index fits in 64 bits */
+    for (k = 0; k < 32; k++) zero_hash &= prev_hash[k] == 0;
+    if ((counter == 1) != zero_hash) return -1;  /* zeros exactly before the first batch */
     if (period != 1800 && period != 900) return -1;
     /* unused high bits of the last presence byte must be zero */
     if (count % 8 && (presence[pres_len - 1] >> (count % 8))) return -1;

@@ -125,8 +125,20 @@ __all__ = [
 _VALUE_LIMIT: Final = 1 << 64
 _DISCLOSURE_TAG: Final = "privbill-disclosure"
 _DISCLOSURE_FIELDS: Final = (
-    "type", "version", "meter_id", "channel", "period", "first_index", "stop_index",
-    "presence", "queries", "values", "party", "purpose", "grant_id", "rule",
+    "type",
+    "version",
+    "meter_id",
+    "channel",
+    "period",
+    "first_index",
+    "stop_index",
+    "presence",
+    "queries",
+    "values",
+    "party",
+    "purpose",
+    "grant_id",
+    "rule",
 )
 
 
@@ -166,11 +178,19 @@ class Disclosure:
 
     def __post_init__(self) -> None:
         # the request checks (party, purpose, ranges, queries inside the range) apply
-        Request(self.party, self.purpose, self.meter_id, self.channel, self.period,
-                self.intervals, self.queries)
-        if not isinstance(self.presence, bytes) or len(self.presence) != (
-            len(self.intervals) + 7
-        ) // 8:
+        Request(
+            self.party,
+            self.purpose,
+            self.meter_id,
+            self.channel,
+            self.period,
+            self.intervals,
+            self.queries,
+        )
+        if (
+            not isinstance(self.presence, bytes)
+            or len(self.presence) != (len(self.intervals) + 7) // 8
+        ):
             raise RangeError("presence: one bit per interval of the range")
         if int.from_bytes(self.presence, "little") >> len(self.intervals):
             raise RangeError("presence: bits set past the end of the range")
@@ -203,12 +223,24 @@ class Disclosure:
 
     def encode(self) -> bytes:
         """The deterministic CBOR encoding."""
-        return _dumps([
-            _DISCLOSURE_TAG, 1, self.meter_id, self.channel, self.period,
-            self.intervals.start, self.intervals.stop, self.presence,
-            [q.to_cbor() for q in self.queries], [[v, o] for v, o in self.values],
-            self.party, self.purpose, self.grant_id, self.rule,
-        ])
+        return _dumps(
+            [
+                _DISCLOSURE_TAG,
+                1,
+                self.meter_id,
+                self.channel,
+                self.period,
+                self.intervals.start,
+                self.intervals.stop,
+                self.presence,
+                [q.to_cbor() for q in self.queries],
+                [[v, o] for v, o in self.values],
+                self.party,
+                self.purpose,
+                self.grant_id,
+                self.rule,
+            ]
+        )
 
     def __bytes__(self) -> bytes:
         return self.encode()
@@ -221,10 +253,28 @@ class Disclosure:
             raise FormatError(f"disclosure: expected an array of {len(_DISCLOSURE_FIELDS)} items")
         if item[0] != _DISCLOSURE_TAG or item[1] != 1 or type(item[1]) is not int:
             raise FormatError(f"disclosure: not a version 1 {_DISCLOSURE_TAG}")
-        (_, _, meter, channel, period, first, stop, presence, queries, values, party,
-         purpose, gid, rule) = item
-        for name, v in (("channel", channel), ("period", period), ("first_index", first),
-                        ("stop_index", stop)):
+        (
+            _,
+            _,
+            meter,
+            channel,
+            period,
+            first,
+            stop,
+            presence,
+            queries,
+            values,
+            party,
+            purpose,
+            gid,
+            rule,
+        ) = item
+        for name, v in (
+            ("channel", channel),
+            ("period", period),
+            ("first_index", first),
+            ("stop_index", stop),
+        ):
             if type(v) is not int:
                 raise FormatError(f"{name}: must be an integer")
         if not isinstance(queries, list) or not isinstance(values, list):
@@ -233,8 +283,19 @@ class Disclosure:
             raise FormatError("values: must be an array of [value, opening] pairs")
         parsed = tuple(Query.from_cbor(q, f"queries[{k}]") for k, q in enumerate(queries))
         try:
-            d = cls(meter, channel, period, range(first, stop), presence, parsed,
-                    tuple((v[0], v[1]) for v in values), party, purpose, gid, rule)
+            d = cls(
+                meter,
+                channel,
+                period,
+                range(first, stop),
+                presence,
+                parsed,
+                tuple((v[0], v[1]) for v in values),
+                party,
+                purpose,
+                gid,
+                rule,
+            )
         except RangeError as exc:
             raise FormatError(str(exc)) from None
         if d.encode() != bytes(data):
@@ -349,8 +410,15 @@ def verify_disclosure(
     if grant is not None:
         _check_against_grant(d, grant, household_key, tariffs)
     return VerifiedDisclosure(
-        d.meter_id, d.channel, d.intervals, len(stored), d.queries,
-        tuple(v for v, _ in d.values), d.party, d.purpose, d.grant_id,
+        d.meter_id,
+        d.channel,
+        d.intervals,
+        len(stored),
+        d.queries,
+        tuple(v for v, _ in d.values),
+        d.party,
+        d.purpose,
+        d.grant_id,
     )
 
 
@@ -367,7 +435,12 @@ def _check_against_grant(
     if g.grant_id != d.grant_id:
         raise ConsentRequired(f"the disclosure is not under grant {g.grant_id.hex()}")
     same = (g.meter_id, g.channel, g.party, g.purpose, g.period) == (
-        d.meter_id, d.channel, d.party, d.purpose, d.period)
+        d.meter_id,
+        d.channel,
+        d.party,
+        d.purpose,
+        d.period,
+    )
     if not same or not _within(d.intervals, g.intervals):
         raise ConsentRequired(
             f"grant {g.grant_id.hex()} is for another meter, channel, party, purpose or range"
@@ -414,8 +487,15 @@ class _Allowed:
 #: Refusal precedence: the reason closest to "allowed" is the one reported. "Covering"
 #: means the grant or rule would have allowed the query: a revoked or expired grant, an
 #: opt-in rule without a grant, an opt-out the household made.
-(_COVERING_REVOKED, _COVERING_EXPIRED, _COVERING_NEEDS_CONSENT, _TOO_FINE, _REVOKED,
- _EXPIRED, _REQUIRED) = range(7)
+(
+    _COVERING_REVOKED,
+    _COVERING_EXPIRED,
+    _COVERING_NEEDS_CONSENT,
+    _TOO_FINE,
+    _REVOKED,
+    _EXPIRED,
+    _REQUIRED,
+) = range(7)
 
 _OptOut = tuple[str, str, str]
 
@@ -464,13 +544,17 @@ class HouseholdAgent:
         self.clock = clock
         self.tariff = tariff
         self.tz = tz if tz is not None else (tariff.tz if tariff is not None else "UTC")
-        self.period = period if period is not None else (
-            tariff.period if tariff is not None else DEFAULT_PERIOD)
+        self.period = (
+            period
+            if period is not None
+            else (tariff.period if tariff is not None else DEFAULT_PERIOD)
+        )
         self.tariffs: dict[bytes, Tariff] = {tariff_digest(t): t for t in tariffs}
         if tariff is not None:
             self.tariffs[tariff_digest(tariff)] = tariff
-        self.audit_log = audit_log if audit_log is not None else AuditLog(
-            clock=clock, signing_key=signing_key)
+        self.audit_log = (
+            audit_log if audit_log is not None else AuditLog(clock=clock, signing_key=signing_key)
+        )
         self._grants: dict[bytes, Grant] = {}
         self._revocations: dict[bytes, Revocation] = {}
         self._opt_outs: set[_OptOut] = set()
@@ -565,8 +649,11 @@ class HouseholdAgent:
             intervals = period_intervals(start, end, self.tz, self.period)
         elif start is not None or end is not None:
             raise RangeError("grant: give dates or intervals, not both")
-        gran = granularity if isinstance(granularity, Granularity) else Granularity.named(
-            granularity, tz=self.tz, tariff=self.tariff)
+        gran = (
+            granularity
+            if isinstance(granularity, Granularity)
+            else Granularity.named(granularity, tz=self.tz, tariff=self.tariff)
+        )
         longest = add_months(now, self.policy.max_grant_months)
         if expires_at is None:
             if months is not None and not (isinstance(months, int) and months >= 1):
@@ -582,9 +669,17 @@ class HouseholdAgent:
         if gid in self._grants:
             raise RangeError(f"grant: id {gid.hex()} is already used")
         g = Grant.issue(
-            self.signing_key, party=party, purpose=purpose, meter_id=self.meter_id,
-            intervals=intervals, granularity=gran, issued_at=now, expires_at=expires_at,
-            grant_id=gid, channel=channel, period=self.period,
+            self.signing_key,
+            party=party,
+            purpose=purpose,
+            meter_id=self.meter_id,
+            intervals=intervals,
+            granularity=gran,
+            issued_at=now,
+            expires_at=expires_at,
+            grant_id=gid,
+            channel=channel,
+            period=self.period,
         )
         span = g.span(self.tariffs)  # an unknown tariff fails here, before anything is kept
         if not combine:
@@ -606,20 +701,27 @@ class HouseholdAgent:
         clashes = []
         for g in self.grants():
             if (g.party, g.meter_id, g.channel, g.period) != (
-                new.party, new.meter_id, new.channel, new.period
+                new.party,
+                new.meter_id,
+                new.channel,
+                new.period,
             ):
                 continue
-            lo, hi = max(g.intervals.start, new.intervals.start), min(
-                g.intervals.stop, new.intervals.stop)
+            lo, hi = (
+                max(g.intervals.start, new.intervals.start),
+                min(g.intervals.stop, new.intervals.stop),
+            )
             if lo >= hi:
                 continue
-            if not _nested(new, new_span, g.granularity, g.intervals, self._span(g),
-                           self.tariffs):
+            if not _nested(new, new_span, g.granularity, g.intervals, self._span(g), self.tariffs):
                 clashes.append(f"grant {g.grant_id.hex()} ({g.granularity.describe(g.period)})")
         for rule in self.policy.rules:
-            if (rule.consent == "opt-in" or rule.households > 1
-                    or not _party_matches(rule.party, new.party)
-                    or new.channel not in rule.channels):
+            if (
+                rule.consent == "opt-in"
+                or rule.households > 1
+                or not _party_matches(rule.party, new.party)
+                or new.channel not in rule.channels
+            ):
                 continue
             gran = self._rule_granularity(rule)
             if gran is None:
@@ -637,8 +739,9 @@ class HouseholdAgent:
         existing = self._revocations.get(grant_id)
         if existing is not None:
             return existing
-        rev = Revocation.issue(self.signing_key, grant_id=grant_id, meter_id=self.meter_id,
-                               revoked_at=self.clock())
+        rev = Revocation.issue(
+            self.signing_key, grant_id=grant_id, meter_id=self.meter_id, revoked_at=self.clock()
+        )
         self.audit_log.append("revocation", [rev.encode()])
         self._revocations[grant_id] = rev
         return rev
@@ -696,10 +799,10 @@ class HouseholdAgent:
         if request.period != self.period:
             return ConsentRequired, f"this household's intervals are {self.period} s long"
         notes: list[tuple[int, type[ConsentError], str]] = []
-        wanted = (request.party, request.purpose, request.meter_id, request.channel,
-                  request.period)
+        wanted = (request.party, request.purpose, request.meter_id, request.channel, request.period)
         candidates = [
-            g for g in self.grants()
+            g
+            for g in self.grants()
             if (g.party, g.purpose, g.meter_id, g.channel, g.period) == wanted
         ]
         if request.grant is not None:
@@ -708,8 +811,13 @@ class HouseholdAgent:
                 presented.verify(self.verifying_key)
             except (FormatError, BadSignatureError) as exc:
                 return ConsentRequired, f"the presented grant is not valid: {exc}"
-            scope = (presented.party, presented.purpose, presented.meter_id, presented.channel,
-                     presented.period)
+            scope = (
+                presented.party,
+                presented.purpose,
+                presented.meter_id,
+                presented.channel,
+                presented.period,
+            )
             if scope != wanted:
                 return ConsentRequired, (
                     f"the presented grant {presented.grant_id.hex()} is for another party,"
@@ -724,48 +832,83 @@ class HouseholdAgent:
             covers = in_range and why is None
             rev = self._revocations.get(g.grant_id)
             if rev is not None and rev.revoked_at <= now:
-                notes.append((_COVERING_REVOKED if covers else _REVOKED, ConsentRevoked,
-                              f"{label} was revoked at {_utc(rev.revoked_at)}"))
+                notes.append(
+                    (
+                        _COVERING_REVOKED if covers else _REVOKED,
+                        ConsentRevoked,
+                        f"{label} was revoked at {_utc(rev.revoked_at)}",
+                    )
+                )
             elif now >= g.expires_at:
-                notes.append((_COVERING_EXPIRED if covers else _EXPIRED, ConsentExpired,
-                              f"{label} expired at {_utc(g.expires_at)}"))
+                notes.append(
+                    (
+                        _COVERING_EXPIRED if covers else _EXPIRED,
+                        ConsentExpired,
+                        f"{label} expired at {_utc(g.expires_at)}",
+                    )
+                )
             elif now < g.issued_at:
-                notes.append((_REQUIRED, ConsentRequired,
-                              f"{label} is in force only from {_utc(g.issued_at)}"))
+                notes.append(
+                    (
+                        _REQUIRED,
+                        ConsentRequired,
+                        f"{label} is in force only from {_utc(g.issued_at)}",
+                    )
+                )
             elif not in_range:
-                notes.append((_REQUIRED, ConsentRequired,
-                              f"{label} covers intervals {g.intervals.start}.."
-                              f"{g.intervals.stop - 1} only"))
+                notes.append(
+                    (
+                        _REQUIRED,
+                        ConsentRequired,
+                        f"{label} covers intervals {g.intervals.start}.."
+                        f"{g.intervals.stop - 1} only",
+                    )
+                )
             elif why is not None:
-                notes.append((_TOO_FINE, QueryTooFine,
-                              f"{label} allows {g.granularity.describe(g.period)}, and {why}"))
+                notes.append(
+                    (
+                        _TOO_FINE,
+                        QueryTooFine,
+                        f"{label} allows {g.granularity.describe(g.period)}, and {why}",
+                    )
+                )
             else:
                 return _Allowed(g, None, now)
         for rule in self.policy.matching(request.party, request.purpose, request.channel):
             gran = self._rule_granularity(rule)
             if gran is None:
                 continue
-            why = _why_not(gran.span(request.intervals, self.period, self.tariffs),
-                           request.queries)
+            why = _why_not(gran.span(request.intervals, self.period, self.tariffs), request.queries)
             if rule.consent == "opt-in" or (
                 rule.consent == "opt-out" and self._opted_out(rule, request)
             ):
                 rank = _COVERING_NEEDS_CONSENT if why is None else _REQUIRED
                 reason = (
                     f"policy {self.policy.name!r} allows {gran.describe(self.period)}"
-                    " only with a grant you sign (opt-in)" if rule.consent == "opt-in"
+                    " only with a grant you sign (opt-in)"
+                    if rule.consent == "opt-in"
                     else f"you opted out of {rule.label()}"
                 )
                 notes.append((rank, ConsentRequired, reason))
                 continue
             if why is not None:
-                notes.append((_TOO_FINE, QueryTooFine,
-                              f"policy rule {rule.label()} allows {gran.describe(self.period)},"
-                              f" and {why}"))
+                notes.append(
+                    (
+                        _TOO_FINE,
+                        QueryTooFine,
+                        f"policy rule {rule.label()} allows {gran.describe(self.period)},"
+                        f" and {why}",
+                    )
+                )
             elif rule.households > request.households:
-                notes.append((_TOO_FINE, QueryTooFine,
-                              f"policy rule {rule.label()} allows it only in sums over at least"
-                              f" {rule.households} households, not {request.households}"))
+                notes.append(
+                    (
+                        _TOO_FINE,
+                        QueryTooFine,
+                        f"policy rule {rule.label()} allows it only in sums over at least"
+                        f" {rule.households} households, not {request.households}",
+                    )
+                )
             else:
                 return _Allowed(None, rule, now)
         if not notes:
@@ -788,17 +931,27 @@ class HouseholdAgent:
             return outcome
         cls, reason = outcome
         entry = self.audit_log.append(
-            "decision", ["refused", request.to_record(), b"", "", cls.__name__, reason])
+            "decision", ["refused", request.to_record(), b"", "", cls.__name__, reason]
+        )
         error = cls(f"{reason} (audit entry {entry.seq})")
         raise error
 
     def _log_allowed(self, request: Request, allowed: _Allowed) -> AuditEntry:
-        basis = (f"grant {allowed.grant_id.hex()}" if allowed.grant is not None
-                 else f"policy rule {allowed.rule_label}")
+        basis = (
+            f"grant {allowed.grant_id.hex()}"
+            if allowed.grant is not None
+            else f"policy rule {allowed.rule_label}"
+        )
         return self.audit_log.append(
             "decision",
-            ["allowed", request.to_record(), allowed.grant_id, allowed.rule_label, "",
-             f"allowed under {basis}"],
+            [
+                "allowed",
+                request.to_record(),
+                allowed.grant_id,
+                allowed.rule_label,
+                "",
+                f"allowed under {basis}",
+            ],
         )
 
     def authorize(self, request: Request) -> Decision:
@@ -844,14 +997,25 @@ class HouseholdAgent:
             if not -_VALUE_LIMIT < value < _VALUE_LIMIT:
                 raise RangeError(f"query {k}: the answer does not fit in 64 bits")
             opening = pedersen.combine_blindings(
-                secret, self.meter_id, request.channel, indices,
+                secret,
+                self.meter_id,
+                request.channel,
+                indices,
                 None if all(w == 1 for w in weights) else weights,
             )
             values.append((value, bytes(opening)))
         return Disclosure(
-            self.meter_id, request.channel, request.period, rng,
-            bits.to_bytes((len(rng) + 7) // 8, "little"), request.queries, tuple(values),
-            request.party, request.purpose, allowed.grant_id, allowed.rule_label,
+            self.meter_id,
+            request.channel,
+            request.period,
+            rng,
+            bits.to_bytes((len(rng) + 7) // 8, "little"),
+            request.queries,
+            tuple(values),
+            request.party,
+            request.purpose,
+            allowed.grant_id,
+            allowed.rule_label,
         )
 
     def statement(
@@ -876,8 +1040,9 @@ class HouseholdAgent:
             queries.append(Query.from_dense(rng.start, tariff.price_weights(rng)))
         else:
             queries.append(Query(rng.start, (1,) * len(rng)))
-        request = Request(RETAILER, "billing", self.meter_id, channel, period.period, rng,
-                          tuple(queries))
+        request = Request(
+            RETAILER, "billing", self.meter_id, channel, period.period, rng, tuple(queries)
+        )
         allowed = self._check(request)
         st = self.household.statement(period, tariff, mode, channel)
         self._log_allowed(request, allowed)
@@ -917,4 +1082,3 @@ def _nested(
     hi = min(other_range.stop, new.intervals.stop)
     theirs = other.basis(range(lo, hi), new.period, tariffs)
     return all(new_span.why_not(q) is None for q in theirs)
-

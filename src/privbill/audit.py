@@ -131,8 +131,16 @@ def _decode_body(seq: int, body: bytes) -> tuple[int, int, str, tuple[Any, ...],
         raise _fail(seq, "not a valid entry (wrong type or size)")
     try:
         item = cbor2.loads(body)
-    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError,
-            KeyError, IndexError, UnicodeDecodeError):
+    except (
+        cbor2.CBORDecodeError,
+        ValueError,
+        TypeError,
+        OverflowError,
+        RecursionError,
+        KeyError,
+        IndexError,
+        UnicodeDecodeError,
+    ):
         raise _fail(seq, "not a valid entry (not CBOR)") from None
     if not (isinstance(item, list) and len(item) == 5):
         raise _fail(seq, "not a valid entry (not [seq, at, kind, record, prev_hash])")
@@ -259,8 +267,9 @@ class AuditLog:
                 raise _fail(
                     seq,
                     f"does not link to entry {seq - 1} (entry {seq - 1} was altered, or an"
-                    " entry was deleted or inserted here)" if seq > 1 else
-                    "does not start the chain (an entry was inserted or deleted before it)",
+                    " entry was deleted or inserted here)"
+                    if seq > 1
+                    else "does not start the chain (an entry was inserted or deleted before it)",
                 )
             if digest != stored_hash:
                 raise _fail(seq, "altered (its contents do not match its hash)")
@@ -268,8 +277,9 @@ class AuditLog:
                 try:
                     self.verifying_key.verify(_signed_message(digest), signature)
                 except BadSignatureError:
-                    raise _fail(seq, "not signed by the household key (forged or altered)"
-                                ) from None
+                    raise _fail(
+                        seq, "not signed by the household key (forged or altered)"
+                    ) from None
             out.append(AuditEntry(seq, at, kind, record, link, digest, signature))
             prev = digest
             expected += 1

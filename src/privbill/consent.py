@@ -238,7 +238,7 @@ def party_label(party: str) -> str:
     }
     if party in labels:
         return labels[party]
-    return f"the third party {party[len(_THIRD):]!r}"
+    return f"the third party {party[len(_THIRD) :]!r}"
 
 
 def _party_matches(pattern: str, party: str) -> bool:
@@ -433,9 +433,7 @@ class Span(ABC):
     def why_not(self, query: Query) -> str | None:
         """``None`` if ``query`` is in the span; otherwise why not."""
         if not _within(query.span_range, self.range):
-            return (
-                f"it reaches outside the range {self.range.start}..{self.range.stop - 1}"
-            )
+            return f"it reaches outside the range {self.range.start}..{self.range.stop - 1}"
         return self._why_not(query)
 
     @abstractmethod
@@ -650,11 +648,21 @@ GranularityKind = Literal["interval", "daily", "monthly", "bands", "amount", "cu
 #: Every kind, finest first; names accepted by :meth:`Granularity.named` also include the
 #: aliases ``half-hourly`` and ``quarter-hourly`` for ``interval``.
 GRANULARITIES: Final[tuple[GranularityKind, ...]] = (
-    "interval", "daily", "monthly", "bands", "amount", "custom",
+    "interval",
+    "daily",
+    "monthly",
+    "bands",
+    "amount",
+    "custom",
 )
 _ALIASES: Final[dict[str, GranularityKind]] = {
-    "half-hourly": "interval", "quarter-hourly": "interval", "interval": "interval",
-    "daily": "daily", "monthly": "monthly", "bands": "bands", "amount": "amount",
+    "half-hourly": "interval",
+    "quarter-hourly": "interval",
+    "interval": "interval",
+    "daily": "daily",
+    "monthly": "monthly",
+    "bands": "bands",
+    "amount": "amount",
 }
 
 
@@ -739,9 +747,7 @@ class Granularity:
             raise TariffError(f"tariff is for {tariff.period}s intervals, not {period}s")
         return tariff
 
-    def span(
-        self, rng: range, period: int, tariffs: Mapping[bytes, Tariff] | None = None
-    ) -> Span:
+    def span(self, rng: range, period: int, tariffs: Mapping[bytes, Tariff] | None = None) -> Span:
         """The span of this granularity's basis restricted to ``rng`` (see :class:`Span`)."""
         check_period(period)
         tariffs = tariffs or {}
@@ -927,8 +933,9 @@ class Request:
             if len(v) != len(intervals):
                 raise RangeError(f"request: vector {k} has {len(v)} weights, not {len(intervals)}")
             queries.append(Query.from_dense(intervals.start, v))
-        return cls(party, purpose, meter_id, channel, period, intervals, tuple(queries),
-                   households, grant)
+        return cls(
+            party, purpose, meter_id, channel, period, intervals, tuple(queries), households, grant
+        )
 
     @classmethod
     def for_granularity(
@@ -950,8 +957,7 @@ class Request:
         queries = tuple(granularity.basis(_range("intervals", intervals), period, tariffs))
         if not queries:
             raise RangeError(f"request: no {granularity.kind} query fits wholly in the range")
-        return cls(party, purpose, meter_id, channel, period, intervals, queries,
-                   households, grant)
+        return cls(party, purpose, meter_id, channel, period, intervals, queries, households, grant)
 
     def to_record(self) -> list[Any]:
         """The request as written to the audit log (docs/consent.md, "Audit log"):
@@ -964,9 +970,16 @@ class Request:
             except FormatError:
                 presented = b"?"
         return [
-            self.party, self.purpose, self.meter_id, self.channel, self.period,
-            self.intervals.start, self.intervals.stop, self.households,
-            [q.to_cbor() for q in self.queries], presented,
+            self.party,
+            self.purpose,
+            self.meter_id,
+            self.channel,
+            self.period,
+            self.intervals.start,
+            self.intervals.stop,
+            self.households,
+            [q.to_cbor() for q in self.queries],
+            presented,
         ]
 
 
@@ -992,8 +1005,16 @@ def _loads(data: object, what: str, limit: int = _MAX_MESSAGE) -> object:
     stream = io.BytesIO(raw)
     try:
         item = cbor2.CBORDecoder(stream).decode()
-    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError,
-            KeyError, IndexError, UnicodeDecodeError) as exc:
+    except (
+        cbor2.CBORDecodeError,
+        ValueError,
+        TypeError,
+        OverflowError,
+        RecursionError,
+        KeyError,
+        IndexError,
+        UnicodeDecodeError,
+    ) as exc:
         raise FormatError(f"{what}: not valid CBOR ({exc})") from None
     if stream.tell() != len(raw):
         raise FormatError(f"{what}: {len(raw) - stream.tell()} trailing bytes after the message")
@@ -1006,8 +1027,9 @@ def _sign_body(key: SigningKey, body: list[Any]) -> bytes:
     return key.sign(_dumps(body))
 
 
-def _verify_body(body: list[Any], signer: bytes, signature: bytes, key: VerifyingKey,
-                 what: str) -> None:
+def _verify_body(
+    body: list[Any], signer: bytes, signature: bytes, key: VerifyingKey, what: str
+) -> None:
     if key.alg != "ed25519" or key.to_bytes() != signer:
         raise BadSignatureError(f"{what}: signed by another key than the household's")
     try:
@@ -1024,12 +1046,30 @@ _GRANT_TAG: Final = "privbill-grant"
 _REVOCATION_TAG: Final = "privbill-revocation"
 _CONSENT_VERSION: Final = 1
 _GRANT_FIELDS: Final = (
-    "type", "version", "grant_id", "meter_id", "channel", "party", "purpose", "period",
-    "first_index", "stop_index", "granularity", "issued_at", "expires_at", "signer",
+    "type",
+    "version",
+    "grant_id",
+    "meter_id",
+    "channel",
+    "party",
+    "purpose",
+    "period",
+    "first_index",
+    "stop_index",
+    "granularity",
+    "issued_at",
+    "expires_at",
+    "signer",
     "signature",
 )
 _REVOCATION_FIELDS: Final = (
-    "type", "version", "grant_id", "meter_id", "revoked_at", "signer", "signature",
+    "type",
+    "version",
+    "grant_id",
+    "meter_id",
+    "revoked_at",
+    "signer",
+    "signature",
 )
 
 
@@ -1096,17 +1136,39 @@ class Grant:
     ) -> Grant:
         """Sign a grant with the household's Ed25519 ``key``. Policy limits (the longest
         validity) are the agent's to check: :meth:`privbill.agent.HouseholdAgent.grant`."""
-        unsigned = cls(grant_id, meter_id, channel, party, purpose, period, intervals,
-                       granularity, issued_at, expires_at, key.verifying_key.to_bytes(),
-                       bytes(64))
+        unsigned = cls(
+            grant_id,
+            meter_id,
+            channel,
+            party,
+            purpose,
+            period,
+            intervals,
+            granularity,
+            issued_at,
+            expires_at,
+            key.verifying_key.to_bytes(),
+            bytes(64),
+        )
         signature = _sign_body(key, unsigned._body())
         return cls(**{**unsigned.__dict__, "signature": signature})
 
     def _body(self) -> list[Any]:
         return [
-            _GRANT_TAG, _CONSENT_VERSION, self.grant_id, self.meter_id, self.channel,
-            self.party, self.purpose, self.period, self.intervals.start, self.intervals.stop,
-            self.granularity.to_cbor(), self.issued_at, self.expires_at, self.signer,
+            _GRANT_TAG,
+            _CONSENT_VERSION,
+            self.grant_id,
+            self.meter_id,
+            self.channel,
+            self.party,
+            self.purpose,
+            self.period,
+            self.intervals.start,
+            self.intervals.stop,
+            self.granularity.to_cbor(),
+            self.issued_at,
+            self.expires_at,
+            self.signer,
         ]
 
     def encode(self) -> bytes:
@@ -1125,15 +1187,48 @@ class Grant:
             raise FormatError(f"grant: expected an array of {len(_GRANT_FIELDS)} items")
         if item[0] != _GRANT_TAG or item[1] != _CONSENT_VERSION or type(item[1]) is not int:
             raise FormatError(f"grant: not a version {_CONSENT_VERSION} {_GRANT_TAG}")
-        (_, _, gid, meter, channel, party, purpose, period, first, stop, gran, issued,
-         expires, signer, signature) = item
-        for name, v in (("channel", channel), ("period", period), ("first_index", first),
-                        ("stop_index", stop), ("issued_at", issued), ("expires_at", expires)):
+        (
+            _,
+            _,
+            gid,
+            meter,
+            channel,
+            party,
+            purpose,
+            period,
+            first,
+            stop,
+            gran,
+            issued,
+            expires,
+            signer,
+            signature,
+        ) = item
+        for name, v in (
+            ("channel", channel),
+            ("period", period),
+            ("first_index", first),
+            ("stop_index", stop),
+            ("issued_at", issued),
+            ("expires_at", expires),
+        ):
             if type(v) is not int:
                 raise FormatError(f"{name}: must be an integer")
         try:
-            grant = cls(gid, meter, channel, party, purpose, period, range(first, stop),
-                        Granularity.from_cbor(gran), issued, expires, signer, signature)
+            grant = cls(
+                gid,
+                meter,
+                channel,
+                party,
+                purpose,
+                period,
+                range(first, stop),
+                Granularity.from_cbor(gran),
+                issued,
+                expires,
+                signer,
+                signature,
+            )
         except (RangeError, EncodingError) as exc:
             raise FormatError(str(exc)) from None
         if grant.encode() != bytes(data):
@@ -1142,8 +1237,7 @@ class Grant:
 
     def verify(self, key: VerifyingKey) -> None:
         """Check the household's signature; return None or raise BadSignatureError."""
-        _verify_body(self._body(), self.signer, self.signature, key,
-                     f"grant {self.grant_id.hex()}")
+        _verify_body(self._body(), self.signer, self.signature, key, f"grant {self.grant_id.hex()}")
 
     def in_force(self, now: int) -> bool:
         """Whether ``now`` is within ``[issued_at, expires_at)`` (revocation aside)."""
@@ -1206,16 +1300,24 @@ class Revocation:
         _bytes("signature", self.signature, 64)
 
     @classmethod
-    def issue(cls, key: SigningKey, *, grant_id: bytes, meter_id: bytes,
-              revoked_at: int) -> Revocation:
+    def issue(
+        cls, key: SigningKey, *, grant_id: bytes, meter_id: bytes, revoked_at: int
+    ) -> Revocation:
         """Sign a revocation of ``grant_id`` with the household's key."""
         unsigned = cls(grant_id, meter_id, revoked_at, key.verifying_key.to_bytes(), bytes(64))
-        return cls(grant_id, meter_id, revoked_at, unsigned.signer,
-                   _sign_body(key, unsigned._body()))
+        return cls(
+            grant_id, meter_id, revoked_at, unsigned.signer, _sign_body(key, unsigned._body())
+        )
 
     def _body(self) -> list[Any]:
-        return [_REVOCATION_TAG, _CONSENT_VERSION, self.grant_id, self.meter_id,
-                self.revoked_at, self.signer]
+        return [
+            _REVOCATION_TAG,
+            _CONSENT_VERSION,
+            self.grant_id,
+            self.meter_id,
+            self.revoked_at,
+            self.signer,
+        ]
 
     def encode(self) -> bytes:
         """The deterministic CBOR encoding."""
@@ -1245,8 +1347,9 @@ class Revocation:
 
     def verify(self, key: VerifyingKey) -> None:
         """Check the household's signature; return None or raise BadSignatureError."""
-        _verify_body(self._body(), self.signer, self.signature, key,
-                     f"revocation of {self.grant_id.hex()}")
+        _verify_body(
+            self._body(), self.signer, self.signature, key, f"revocation of {self.grant_id.hex()}"
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -1255,12 +1358,27 @@ class Revocation:
 
 Consent = Literal["none", "opt-out", "opt-in"]
 _CONSENTS: Final[tuple[Consent, ...]] = ("none", "opt-out", "opt-in")
-_RULE_GRANULARITIES: Final = ("half-hourly", "quarter-hourly", "interval", "daily", "monthly",
-                              "bands", "amount")
+_RULE_GRANULARITIES: Final = (
+    "half-hourly",
+    "quarter-hourly",
+    "interval",
+    "daily",
+    "monthly",
+    "bands",
+    "amount",
+)
 _POLICY_FORMAT: Final = "privbill-consent-policy"
 _POLICY_KEYS: Final = {"format", "version", "name", "description", "max_grant_months", "rules"}
-_RULE_KEYS: Final = {"party", "purpose", "granularity", "consent", "channels", "households",
-                     "basis", "note"}
+_RULE_KEYS: Final = {
+    "party",
+    "purpose",
+    "granularity",
+    "consent",
+    "channels",
+    "households",
+    "basis",
+    "note",
+}
 
 
 @dataclass(frozen=True)
@@ -1347,16 +1465,26 @@ _T: Final = 5  # smallest aggregate for the grid and settlement in the built-in 
 
 # Rules both built-in profiles state alike.
 _BILLING: Final = (
-    Rule(RETAILER, "billing", "bands", "none",
-         basis="needed to bill you (your supply contract)"),
-    Rule(RETAILER, "billing", "amount", "none",
-         basis="needed to bill you (your supply contract)"),
+    Rule(RETAILER, "billing", "bands", "none", basis="needed to bill you (your supply contract)"),
+    Rule(RETAILER, "billing", "amount", "none", basis="needed to bill you (your supply contract)"),
 )
 _AGGREGATES: Final = (
-    Rule(NETWORK_OPERATOR, "grid-operation", "half-hourly", "none", households=_T,
-         basis=f"running the grid; only sums over at least {_T} households"),
-    Rule(SETTLEMENT, "settlement", "half-hourly", "none", households=_T,
-         basis=f"settling the market; only sums over at least {_T} households"),
+    Rule(
+        NETWORK_OPERATOR,
+        "grid-operation",
+        "half-hourly",
+        "none",
+        households=_T,
+        basis=f"running the grid; only sums over at least {_T} households",
+    ),
+    Rule(
+        SETTLEMENT,
+        "settlement",
+        "half-hourly",
+        "none",
+        households=_T,
+        basis=f"settling the market; only sums over at least {_T} households",
+    ),
 )
 
 _STRICT: Final = Policy(
@@ -1369,8 +1497,13 @@ _STRICT: Final = Policy(
     ),
     rules=(
         *_BILLING,
-        Rule(RETAILER, "billing", "monthly", "none",
-             basis="needed to bill you (your supply contract)"),
+        Rule(
+            RETAILER,
+            "billing",
+            "monthly",
+            "none",
+            basis="needed to bill you (your supply contract)",
+        ),
         *_AGGREGATES,
     ),
 )
@@ -1386,10 +1519,14 @@ _UK_SLC47: Final = Policy(
     rules=(
         Rule(RETAILER, "*", "monthly", "none", basis="monthly or coarser: no consent needed"),
         *_BILLING,
-        Rule(RETAILER, "*", "daily", "opt-out",
-             basis="daily data: allowed unless you opt out"),
-        Rule(RETAILER, "*", "half-hourly", "opt-in",
-             basis="half-hourly data: only with your explicit consent"),
+        Rule(RETAILER, "*", "daily", "opt-out", basis="daily data: allowed unless you opt out"),
+        Rule(
+            RETAILER,
+            "*",
+            "half-hourly",
+            "opt-in",
+            basis="half-hourly data: only with your explicit consent",
+        ),
         *_AGGREGATES,
     ),
 )
@@ -1453,19 +1590,30 @@ def policy_from_json(source: str | bytes | Mapping[str, Any]) -> Policy:
             if not isinstance(r.get(key, ""), str):
                 raise FormatError(f"{where}.{key}: must be a string")
         try:
-            rules.append(Rule(
-                r["party"], r["purpose"], r["granularity"], r["consent"],
-                tuple(_json_channel(c, f"{where}.channels") for c in channels),
-                r.get("households", 1), r.get("basis", ""), r.get("note", ""),
-            ))
+            rules.append(
+                Rule(
+                    r["party"],
+                    r["purpose"],
+                    r["granularity"],
+                    r["consent"],
+                    tuple(_json_channel(c, f"{where}.channels") for c in channels),
+                    r.get("households", 1),
+                    r.get("basis", ""),
+                    r.get("note", ""),
+                )
+            )
         except RangeError as exc:
             raise FormatError(f"{where}: {exc}") from None
     for key in ("name", "description"):
         if not isinstance(doc.get(key, ""), str):
             raise FormatError(f"policy.{key}: must be a string")
     try:
-        return Policy(doc.get("name", ""), tuple(rules), doc.get("description", ""),
-                      doc.get("max_grant_months", 12))
+        return Policy(
+            doc.get("name", ""),
+            tuple(rules),
+            doc.get("description", ""),
+            doc.get("max_grant_months", 12),
+        )
     except RangeError as exc:
         raise FormatError(f"policy: {exc}") from None
 
@@ -1484,10 +1632,14 @@ def policy_to_json(policy: Policy) -> str:
         "max_grant_months": policy.max_grant_months,
         "rules": [
             {
-                "party": r.party, "purpose": r.purpose, "granularity": r.granularity,
+                "party": r.party,
+                "purpose": r.purpose,
+                "granularity": r.granularity,
                 "consent": r.consent,
                 "channels": [CHANNEL_NAMES.get(c, c) for c in r.channels],
-                "households": r.households, "basis": r.basis, "note": r.note,
+                "households": r.households,
+                "basis": r.basis,
+                "note": r.note,
             }
             for r in policy.rules
         ],

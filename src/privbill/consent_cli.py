@@ -136,7 +136,8 @@ def _load_household(path: Path) -> Household:
     doc = _read_json(path, _HOUSEHOLD_FORMAT)
     key = HouseholdKey.from_bytes(_hex_field(doc, "household_key", path, 32))
     return Household.pair(
-        _hex_field(doc, "meter_id", path, METER_ID_SIZE), _hex_field(doc, "sealed_secret", path),
+        _hex_field(doc, "meter_id", path, METER_ID_SIZE),
+        _hex_field(doc, "sealed_secret", path),
         key,
     )
 
@@ -168,15 +169,20 @@ class _Home:
         policy_name = doc.get("policy")
         tz = doc.get("tz")
         period = doc.get("period")
-        if not (isinstance(household_path, str) and isinstance(policy_name, str)
-                and isinstance(tz, str) and isinstance(period, int)):
+        if not (
+            isinstance(household_path, str)
+            and isinstance(policy_name, str)
+            and isinstance(tz, str)
+            and isinstance(period, int)
+        ):
             raise FormatError(f"{self.config}: household, policy, tz and period are required")
         household = _load_household(Path(household_path))
         if household.meter_id != _hex_field(doc, "meter_id", self.config, METER_ID_SIZE):
             raise FormatError(f"{self.config}: the household file is for another meter")
         log = self._log = AuditLog(self.log, clock=clock, signing_key=key)
-        agent = HouseholdAgent(household, key, load_policy(policy_name), log, clock, tz=tz,
-                               period=check_period(period))
+        agent = HouseholdAgent(
+            household, key, load_policy(policy_name), log, clock, tz=tz, period=check_period(period)
+        )
         agent.audit(self.anchor())  # a truncated or rewritten log stops everything here
         return agent, doc
 
@@ -191,8 +197,9 @@ class _Home:
 
     def save_head(self, log: AuditLog) -> None:
         seq, digest = log.head()
-        _write_json(self.head, {"format": _HEAD_FORMAT, "version": 1, "seq": seq,
-                                "hash": digest.hex()})
+        _write_json(
+            self.head, {"format": _HEAD_FORMAT, "version": 1, "seq": seq, "hash": digest.hex()}
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -301,8 +308,11 @@ def _show_in(args: argparse.Namespace, home: _Home, clock: Clock) -> int:
     )
     if args.json:
         out: dict[str, Any] = {
-            "policy": policy.name, "description": policy.description,
-            "max_grant_months": policy.max_grant_months, "rules": rules, "otherwise": default,
+            "policy": policy.name,
+            "description": policy.description,
+            "max_grant_months": policy.max_grant_months,
+            "rules": rules,
+            "otherwise": default,
         }
         if agent is not None:
             out["grants"] = [_grant_doc(agent, g) for g in agent.grants()]
@@ -312,8 +322,11 @@ def _show_in(args: argparse.Namespace, home: _Home, clock: Clock) -> int:
     _say(f'Policy "{policy.name}"')
     if policy.description:
         _say(textwrap.fill(policy.description, 88, initial_indent="  ", subsequent_indent="  "))
-    for consent, title in (("none", "Without asking you"), ("opt-out", "Unless you opt out"),
-                           ("opt-in", "Only if you opt in (a grant you sign)")):
+    for consent, title in (
+        ("none", "Without asking you"),
+        ("opt-out", "Unless you opt out"),
+        ("opt-in", "Only if you opt in (a grant you sign)"),
+    ):
         chosen = [r for r in rules if r["consent"] == consent]
         if not chosen:
             continue
@@ -337,8 +350,10 @@ def _show_in(args: argparse.Namespace, home: _Home, clock: Clock) -> int:
             _say("You opted out of:")
             for party, purpose, gran in agent.opt_outs():
                 what = _WHAT.get(gran, "any data") if gran != "*" else "any data"
-                _say(f"  - {party_label(party)}: {what}, for "
-                     f"{'any purpose' if purpose == '*' else purpose}")
+                _say(
+                    f"  - {party_label(party)}: {what}, for "
+                    f"{'any purpose' if purpose == '*' else purpose}"
+                )
     return 0
 
 
@@ -363,12 +378,15 @@ def _init(args: argparse.Namespace, clock: Clock) -> int:
     home.revocations.mkdir(exist_ok=True)
     key = SigningKey.generate()
     doc = {
-        "format": _HOME_FORMAT, "version": 1,
+        "format": _HOME_FORMAT,
+        "version": 1,
         "meter_id": household.meter_id.hex(),
         "household": str(household_path),
         "signing_key": key.to_bytes().hex(),
         "verifying_key": key.verifying_key.to_bytes().hex(),
-        "policy": policy_ref, "tz": zone_name(args.tz), "period": args.period,
+        "policy": policy_ref,
+        "tz": zone_name(args.tz),
+        "period": args.period,
     }
     _write_json(home.config, doc, secret=True)
     with AuditLog(home.log, clock=clock, signing_key=key) as log:
@@ -377,8 +395,10 @@ def _init(args: argparse.Namespace, clock: Clock) -> int:
     if args.json:
         _emit_json({k: v for k, v in doc.items() if k != "signing_key"})
     else:
-        _say(f"Consent home {home.dir} set up for meter {household.meter_id.hex()}"
-             f" under policy {policy_ref!r}.")
+        _say(
+            f"Consent home {home.dir} set up for meter {household.meter_id.hex()}"
+            f" under policy {policy_ref!r}."
+        )
         _say(f"Your consent key (public): {key.verifying_key.to_bytes().hex()}")
     return 0
 
@@ -397,8 +417,14 @@ def _grant_in(args: argparse.Namespace, home: _Home, clock: Clock) -> int:
     expires = _local_midnight(args.expires, agent.tz) if args.expires else None
     try:
         g = agent.grant(
-            args.party, args.purpose, args.granularity, start=args.start, end=args.end,
-            channel=_channel_arg(args.channel), months=args.months, expires_at=expires,
+            args.party,
+            args.purpose,
+            args.granularity,
+            start=args.start,
+            end=args.end,
+            channel=_channel_arg(args.channel),
+            months=args.months,
+            expires_at=expires,
             combine=args.combine,
         )
     finally:
@@ -412,8 +438,10 @@ def _grant_in(args: argparse.Namespace, home: _Home, clock: Clock) -> int:
         _emit_json(_grant_doc(agent, g))
     else:
         _say(f"Granted {g.grant_id.hex()}: {g.describe()}.")
-        _say(f"Signed grant: {home.grants / (g.grant_id.hex() + '.cbor')}"
-             f"{' and ' + args.out if args.out else ''}")
+        _say(
+            f"Signed grant: {home.grants / (g.grant_id.hex() + '.cbor')}"
+            f"{' and ' + args.out if args.out else ''}"
+        )
     return 0
 
 
@@ -484,13 +512,24 @@ def _entry_doc(e: AuditEntry) -> dict[str, Any]:
     f = e.fields
     if e.kind == "decision":
         req = f["request"]
-        doc.update({
-            "outcome": f["outcome"], "party": req[0], "purpose": req[1],
-            "meter_id": req[2].hex(), "channel": req[3], "period": req[4],
-            "from": req[5], "to": req[6], "households": req[7], "queries": len(req[8]),
-            "grant_id": f["grant_id"].hex(), "rule": f["rule"], "error": f["error"],
-            "reason": f["reason"],
-        })
+        doc.update(
+            {
+                "outcome": f["outcome"],
+                "party": req[0],
+                "purpose": req[1],
+                "meter_id": req[2].hex(),
+                "channel": req[3],
+                "period": req[4],
+                "from": req[5],
+                "to": req[6],
+                "households": req[7],
+                "queries": len(req[8]),
+                "grant_id": f["grant_id"].hex(),
+                "rule": f["rule"],
+                "error": f["error"],
+                "reason": f["reason"],
+            }
+        )
     elif e.kind in ("grant", "revocation"):
         doc[e.kind] = f[e.kind].hex()
         if e.kind == "grant":
@@ -576,23 +615,32 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, clock: Clock | None = 
         return lambda args: fn(args, tick)
 
     p = sub.add_parser(
-        "consent", help="consent: policies, grants, the audit log",
+        "consent",
+        help="consent: policies, grants, the audit log",
         description="Read a consent policy for a person, manage the household's signed"
         " grants, revocations and opt-outs, and read its audit log (docs/consent.md).",
     )
     cmds = p.add_subparsers(dest="consent_command", metavar="SUBCOMMAND", required=True)
 
-    s = cmds.add_parser("show", parents=[common],
-                        help="who gets what data, at what granularity, when and why")
-    s.add_argument("--policy", metavar="strict|uk-slc47|FILE",
-                   help="a built-in profile or a policy file (default: the home's)")
+    s = cmds.add_parser(
+        "show", parents=[common], help="who gets what data, at what granularity, when and why"
+    )
+    s.add_argument(
+        "--policy",
+        metavar="strict|uk-slc47|FILE",
+        help="a built-in profile or a policy file (default: the home's)",
+    )
     s.add_argument("--home", metavar="DIR", help="also list this household's grants")
     s.set_defaults(handler=bind(_show))
 
     i = cmds.add_parser("init", parents=[common], help="set up a household's consent home")
     i.add_argument("--home", required=True, metavar="DIR")
-    i.add_argument("--household", required=True, metavar="FILE",
-                   help="the household file from 'privbill keygen'")
+    i.add_argument(
+        "--household",
+        required=True,
+        metavar="FILE",
+        help="the household file from 'privbill keygen'",
+    )
     i.add_argument("--policy", default="strict", metavar="strict|uk-slc47|FILE")
     i.add_argument("--tz", default="Europe/London", help="the household's time zone")
     i.add_argument("--period", type=int, choices=(1800, 900), default=1800)
@@ -600,22 +648,42 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, clock: Clock | None = 
 
     g = cmds.add_parser("grant", parents=[common], help="sign a grant to a party")
     g.add_argument("--home", required=True, metavar="DIR")
-    g.add_argument("--party", required=True,
-                   help="retailer, network-operator, settlement or third-party:NAME")
+    g.add_argument(
+        "--party", required=True, help="retailer, network-operator, settlement or third-party:NAME"
+    )
     g.add_argument("--purpose", required=True, help="e.g. energy-advice, research")
-    g.add_argument("--granularity", required=True,
-                   choices=("half-hourly", "quarter-hourly", "daily", "monthly"))
-    g.add_argument("--from", dest="start", required=True, type=_date_arg, metavar="DATE",
-                   help="first local day of data (YYYY-MM-DD)")
-    g.add_argument("--to", dest="end", required=True, type=_date_arg, metavar="DATE",
-                   help="local day after the last day of data (exclusive)")
+    g.add_argument(
+        "--granularity",
+        required=True,
+        choices=("half-hourly", "quarter-hourly", "daily", "monthly"),
+    )
+    g.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        type=_date_arg,
+        metavar="DATE",
+        help="first local day of data (YYYY-MM-DD)",
+    )
+    g.add_argument(
+        "--to",
+        dest="end",
+        required=True,
+        type=_date_arg,
+        metavar="DATE",
+        help="local day after the last day of data (exclusive)",
+    )
     g.add_argument("--channel", default="import", choices=("import", "export"))
     length = g.add_mutually_exclusive_group()
     length.add_argument("--months", type=_positive, help="validity from now (default: 12)")
-    length.add_argument("--expires", type=_date_arg, metavar="DATE",
-                        help="expiry at local midnight starting DATE")
-    g.add_argument("--combine", action="store_true",
-                   help="grant even if it combines with another grant to something finer")
+    length.add_argument(
+        "--expires", type=_date_arg, metavar="DATE", help="expiry at local midnight starting DATE"
+    )
+    g.add_argument(
+        "--combine",
+        action="store_true",
+        help="grant even if it combines with another grant to something finer",
+    )
     g.add_argument("--out", metavar="FILE", help="also write the signed grant here")
     g.set_defaults(handler=bind(_grant))
 
@@ -624,8 +692,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, clock: Clock | None = 
     r.add_argument("grant_id", metavar="GRANT_ID")
     r.set_defaults(handler=bind(_revoke))
 
-    for name, text in (("opt-out", "object to an opt-out policy allowance"),
-                       ("opt-in", "withdraw an opt-out")):
+    for name, text in (
+        ("opt-out", "object to an opt-out policy allowance"),
+        ("opt-in", "withdraw an opt-out"),
+    ):
         o = cmds.add_parser(name, parents=[common], help=text)
         o.add_argument("--home", required=True, metavar="DIR")
         o.add_argument("--party", required=True)

@@ -83,7 +83,8 @@ def check_period(period: int) -> int:
 def _zone_by_name(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        # OSError: a name that is a directory of the zone database ("Europe")
         raise RangeError(f"unknown time zone {name!r}") from exc
 
 

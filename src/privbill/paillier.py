@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -355,10 +356,16 @@ def _load(text: str, kind: str) -> dict[str, Any]:
     return obj
 
 
+#: Canonical decimal strings: one encoding per integer.
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_SIGNED_DECIMAL = re.compile(r"0|-?[1-9][0-9]*")
+
+
 def _int(obj: dict[str, Any], key: str, signed: bool = False) -> int:
     v = obj.get(key)
-    if not isinstance(v, str) or not v.lstrip("-" if signed else "").isdigit():
-        raise FormatError(f"{key} must be a decimal string")
+    pattern = _SIGNED_DECIMAL if signed else _DECIMAL
+    if not isinstance(v, str) or not pattern.fullmatch(v):
+        raise FormatError(f"{key} must be a decimal string (ASCII digits, no leading zeros)")
     if len(v) > 4000:
         raise FormatError(f"{key} is too long")
     return int(v)

@@ -32,9 +32,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import FormatError, RangeError
@@ -233,6 +234,8 @@ def kwh_to_wh(text: str) -> int:
         raise ValueError(f"{text!r} is not a number (a plain decimal of kWh)")
     value = Decimal(stripped)  # exact: at most 40 digits, no exponent
     wh = value * 1000
+    if wh >= 1 << 64:
+        raise ValueError(f"{text} kWh is more than a reading can be (2^64 Wh)")
     if wh != wh.to_integral_value():
         raise ValueError(f"{text} kWh is not a whole number of Wh")
     return int(wh)
@@ -242,7 +245,10 @@ def _local_to_unix(naive: datetime, tz: ZoneInfo, where: str) -> tuple[int, int,
     """Unix seconds of both passes of a local wall-clock time, and whether they differ."""
     first = naive.replace(tzinfo=tz, fold=0)
     second = naive.replace(tzinfo=tz, fold=1)
-    back = first.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None)
+    try:
+        back = first.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None)
+    except OverflowError:  # within hours of year 1 or 9999, the UTC instant does not exist
+        raise FormatError(f"{where}: {naive} is out of range on the clock of {tz.key}") from None
     if back != naive:
         raise FormatError(f"{where}: {naive} does not exist on the clock of {tz.key}")
     t0 = (first - EPOCH) // timedelta(seconds=1)
@@ -279,6 +285,15 @@ def read_sgsc_csv(
     except (OSError, UnicodeDecodeError) as exc:
         raise FormatError(f"cannot read {path}: {exc}") from exc
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _read_sgsc_rows(reader, path, z, period)
+    except csv.Error as exc:  # a field past csv's size limit, a stray quote, ...
+        raise FormatError(f"{path}:{reader.line_num}: {exc}") from None
+
+
+def _read_sgsc_rows(
+    reader: Any, path: str | Path, z: ZoneInfo, period: int
+) -> dict[str, Readings]:
     header = next(reader, None)
     if header is None:
         raise FormatError(f"{path}: empty file")

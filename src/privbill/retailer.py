@@ -218,8 +218,10 @@ class Retailer:
         Bills are only verified for a meter with a contracted tariff: otherwise a
         household could pick whichever known tariff bills it least.
         """
-        digest = self.add_tariff(tariff) if tariff is not None else None
         key = identity.verifying_key
+        # strict decoding again: refuses small-order or non-canonical keys however made
+        key = VerifyingKey.from_bytes(key.to_bytes(compressed=False), key.alg)
+        digest = self.add_tariff(tariff) if tariff is not None else None
         with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO meters VALUES (?, ?, ?, ?)",
@@ -321,8 +323,12 @@ class Retailer:
         return [r for r in results if r is not None]
 
     def _points(self, signed: SignedBatch, meter: _Meter, hints: bytes | None) -> CommitmentSet:
-        """The batch's commitments, decoded; and the checks that need no store."""
+        """The batch's commitments, decoded (step 4 of docs/protocol.md, "Ingesting
+        a batch"); then the check against the contract that needs no store."""
         payload = signed.payload
+        if hints is not None and len(hints) != len(payload.commitments):
+            hints = None  # unsigned and optional: malformed hints only cost time
+        points = CommitmentSet.from_bytes(payload.commitments, hints)
         if meter.tariff is not None and payload.channel == CHANNEL_IMPORT:
             contracted = self._tariff(meter.tariff).period
             if payload.period != contracted:
@@ -331,7 +337,7 @@ class Retailer:
                 )
         if payload.last_index > _SQLITE_INT_MAX or payload.counter > _SQLITE_INT_MAX:
             raise BatchError("first_index/counter: beyond any date this store handles")
-        return CommitmentSet.from_bytes(payload.commitments, hints)
+        return points
 
     def _check_and_store(
         self, db: sqlite3.Connection, signed: SignedBatch, points: CommitmentSet

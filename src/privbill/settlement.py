@@ -57,6 +57,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -83,6 +84,9 @@ from privbill.intervals import DEFAULT_PERIOD, check_period, start_of
 from privbill.keys import SigningKey, VerifyingKey
 from privbill.paillier import KeyHolderError
 from privbill.pedersen import CommitmentSet, verify_opening
+
+#: A canonical decimal string (ASCII digits, no leading zeros): one encoding per integer.
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 __all__ = [
     "MAX_READING",
@@ -1294,7 +1298,7 @@ class EncryptedReport:
         if not isinstance(obj, list) or len(obj) != 6 or obj[0] != SETTLEMENT_VERSION:
             raise MalformedReportError("report: not a version-1 encrypted report")
         c = obj[4]
-        if not isinstance(c, str) or not c.isdigit() or len(c) > 4000:
+        if not isinstance(c, str) or not _DECIMAL.fullmatch(c) or len(c) > 4000:
             raise MalformedReportError("ciphertext must be a decimal string")
         return cls(
             _bytes_field(obj[1], _ID, "meter_id", MalformedReportError),

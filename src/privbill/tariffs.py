@@ -1148,7 +1148,9 @@ def tariff_from_json(source: str | bytes | Mapping[str, Any]) -> Tariff:
     if isinstance(source, (str, bytes)):
         try:
             doc = json.loads(source)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:
+            # ValueError covers JSONDecodeError, UnicodeDecodeError and integers past
+            # CPython's digit limit; RecursionError, nesting deeper than the stack
             raise FormatError(f"tariff file is not valid JSON: {exc}") from exc
     else:
         doc = source
@@ -1163,7 +1165,7 @@ def tariff_from_json(source: str | bytes | Mapping[str, Any]) -> Tariff:
             f"version: this reader knows version {FORMAT_VERSION}, got {d['version']!r}"
         )
     kind = d["kind"]
-    if kind not in _KIND_FIELDS:
+    if not isinstance(kind, str) or kind not in _KIND_FIELDS:
         raise TariffError(f"kind: must be one of {sorted(_KIND_FIELDS)}, got {kind!r}")
     required, optional = _KIND_FIELDS[kind]
     _only(d, (*_COMMON_REQUIRED, *_COMMON_OPTIONAL, *required, *optional), "tariff")
@@ -1390,7 +1392,7 @@ def _read_json(path: str | Path) -> Any:
         return json.loads(Path(path).read_bytes())
     except OSError as exc:
         raise FormatError(f"cannot read {path}: {exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise FormatError(f"{path} is not valid JSON: {exc}") from exc
 
 
