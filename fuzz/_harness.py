@@ -107,8 +107,6 @@ def _raised_in(exc: BaseException) -> str:
 KNOWN_BUGS: list[KnownBug] = [
     KnownBug("settlement", "AssertionError", "version of type", "",
              "test_settlement_simple_value_as_version"),
-    KnownBug("readings", "AssertionError", "outside the protocol's range", "",
-             "test_readings_outside_the_protocol_range"),
 ]  # fmt: skip
 
 #: ``PRIVBILL_FUZZ_STRICT=1``: tolerate no known bug, skip no known-slow input.

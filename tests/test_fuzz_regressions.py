@@ -303,13 +303,11 @@ def test_csv_reading_of_2_64_wh_is_refused(tmp_path: Path) -> None:
     assert list(out["1"].channel(0).values()) == [2**64 - 1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: readings_from_p1 (and the Readings constructor) accept readings of 2^64 Wh "
+@fixed(
+    "readings_from_p1 (and the Readings constructor) accepted readings of 2^64 Wh "
     "or more (a register that grows by 2^70 Wh between two telegrams), which no meter can "
-    "commit to (docs/protocol.md: r < 2^64); they fail later, far from the input. The CSV "
-    "reader was fixed (kwh_to_wh). Fix: Readings refuses values >= 2^64 with RangeError, "
-    "so every reader does.",
+    "commit to (docs/protocol.md: r < 2^64). Fixed: Readings refuses values >= 2^64 with "
+    "RangeError, so every reader does."
 )
 def test_readings_outside_the_protocol_range() -> None:
     telegrams = [

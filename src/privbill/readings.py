@@ -66,6 +66,8 @@ def _wh_value(value: object, where: str) -> int:
         raise RangeError(f"{where}: a reading must be an int number of Wh, got {value!r}")
     if value < 0:
         raise RangeError(f"{where}: a reading must not be negative, got {value}")
+    if value >= 1 << 64:  # docs/protocol.md: a committed reading is below 2^64 Wh
+        raise RangeError(f"{where}: a reading must be below 2^64 Wh, got {value}")
     return value
 
 
