@@ -105,12 +105,16 @@ class Household:
 
         values: list[tuple[int, bytes]] = []
         if mode == "bands":
-            bands = tariff.band_indices(present)
-            for b, _ in enumerate(tariff.band_names):
-                members = [i for i, band in zip(present, bands, strict=True) if band == b]
-                values.append(self._open(members, None, channel))
+            # looked up over the whole period range, as the retailer does: cached per tariff
+            bands = tariff.band_indices(intervals)
+            members: list[list[int]] = [[] for _ in tariff.band_names]
+            for i in present:
+                members[bands[i - intervals.start]].append(i)
+            values += [self._open(m, None, channel) for m in members]
         elif mode == "amount":
-            values.append(self._open(present, tariff.price_weights(present), channel))
+            prices = tariff.price_weights(intervals)
+            weights = [prices[i - intervals.start] for i in present]
+            values.append(self._open(present, weights, channel))
         elif mode == "total":
             values.append(self._open(present, None, channel))
         else:
