@@ -104,10 +104,7 @@ def _raised_in(exc: BaseException) -> str:
 
 
 #: Every bug found by fuzzing that is not fixed yet (see tests/test_fuzz_regressions.py).
-KNOWN_BUGS: list[KnownBug] = [
-    KnownBug("settlement", "AssertionError", "version of type", "",
-             "test_settlement_simple_value_as_version"),
-]  # fmt: skip
+KNOWN_BUGS: list[KnownBug] = []
 
 #: ``PRIVBILL_FUZZ_STRICT=1``: tolerate no known bug, skip no known-slow input.
 STRICT = os.environ.get("PRIVBILL_FUZZ_STRICT") == "1"

@@ -82,7 +82,7 @@ class Group:
         self.operator = SigningKey.from_bytes(_fixed("operator"))
         self.meters = [
             MeterClient(bytes([i]) * 16, _fixed(f"x25519-{i}"),
-                        SigningKey.from_bytes(_fixed(f"ed25519-{i}")))
+                        SigningKey.from_bytes(_fixed(f"ed25519-{i}")), min_threshold=2)
             for i in range(1, 6)
         ]  # fmt: skip
         self.roster = Roster.create(b"fuzz-feeder", [m.member for m in self.meters], threshold=3)

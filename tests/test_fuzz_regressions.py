@@ -182,13 +182,12 @@ def test_encrypted_report_leading_zeros_second_encoding() -> None:
         EncryptedReport.decode(_encrypted_report("0012"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (denial of service): settlement._uncbor decodes with cbor2 and re-encodes "
-    "canonically; maps nested as map keys are re-encoded twice per level while sorting, so "
-    "a 50-byte report takes time exponential in the depth (20 levels: 10 s; 58 levels, as "
-    "the fuzzer sent: forever). Fix: decode rosters and reports with privbill._cbor (bounded "
-    "depth, integer map keys only), as wire and statement do.",
+@fixed(
+    "denial of service: settlement._uncbor decoded with cbor2 and re-encoded canonically; "
+    "maps nested as map keys were re-encoded twice per level while sorting, so a 50-byte "
+    "report took time exponential in the depth (20 levels: 10 s; 58 levels, as the fuzzer "
+    "sent: forever). Fixed: rosters and reports are read by privbill._cbor (bounded depth, "
+    "integer map keys only), as wire and statement are."
 )
 def test_settlement_cbor_nested_map_keys() -> None:
     depth = 24
@@ -205,13 +204,12 @@ def test_settlement_cbor_nested_map_keys() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: settlement messages compare their version with `obj[0] != 1`, and cbor2 "
-    "decodes the simple value 1 (e1), true (f5) and the float 1.0 (f9 3c00) to values equal "
-    "to 1: a masked report, encrypted report or roster with one of those instead of 01 "
-    "decodes, a second encoding of one message. Fix: the strict reader privbill._cbor (no "
-    "simple values or floats), or `type(obj[0]) is int`.",
+@fixed(
+    "settlement messages compared their version with `obj[0] != 1`, and cbor2 decoded "
+    "the simple value 1 (e1), true (f5) and the float 1.0 (f9 3c00) to values equal to 1: "
+    "a masked report, encrypted report or roster with one of those instead of 01 decoded, "
+    "a second encoding of one message. Fixed: the strict reader privbill._cbor refuses "
+    "simple values and floats."
 )
 @pytest.mark.parametrize("version", [b"\xe1", b"\xf5", b"\xf9\x3c\x00"],
                          ids=["simple-1", "true", "float-1.0"])  # fmt: skip

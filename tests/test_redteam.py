@@ -464,7 +464,7 @@ class Group:
     def __init__(self, n: int = 7, threshold: int = 4, seed: int = 5) -> None:
         self.rng = random.Random(seed)
         self.operator = SigningKey.generate()
-        self.meters = [MeterClient(bytes([i + 1]) * 16) for i in range(n)]
+        self.meters = [MeterClient(bytes([i + 1]) * 16, min_threshold=2) for i in range(n)]
         self.k = {m.meter_id: self.rng.randbytes(32) for m in self.meters}
         self.values = {m.meter_id: self.rng.randrange(100, 5000) for m in self.meters}
         self.book = CommitmentBook()
@@ -502,9 +502,9 @@ class Group:
         return agg.close_round().sum_wh
 
 
-def test_aggregator_asks_self_shares_then_claims_the_victim_dropped() -> None:
+def test_aggregator_unmasks_then_claims_the_victim_dropped() -> None:
     """The other order of test_settlement's lying aggregator: every report arrives, the
-    aggregator asks for the self-mask shares of all (claiming all present), then claims
+    aggregator asks for the unmasking answers of all (claiming all present), then claims
     the victim dropped to get its pairwise masks. Every honest neighbour refuses."""
     g = Group()
     victim, others = g.meters[0], g.meters[1:]
@@ -512,11 +512,40 @@ def test_aggregator_asks_self_shares_then_claims_the_victim_dropped() -> None:
         m.report(500, g.values[m.meter_id], g.blinding(m))
     everyone = [m.meter_id for m in g.meters]
     for m in others:
-        m.recover(g.request("self", everyone))
+        m.recover(g.request("unmask", everyone))
     for m in others:
-        with pytest.raises(RecoveryRefusedError, match="both masks"):
+        with pytest.raises(RecoveryRefusedError, match=r"counted again|already unmasked"):
             m.recover(g.request("pairwise", [x.meter_id for x in others]))
     assert victim.meter_id not in {x.meter_id for x in others}
+
+
+def test_aggregator_shows_the_victim_two_views_of_who_dropped() -> None:
+    """The victim is counted in both requests, but each claims a different half of its
+    neighbours dropped: answering both would reveal every pairwise mask of the victim,
+    and its neighbours (told that it is counted) would then give the shares of its self
+    mask. (Before the counted sets a meter answers were required to shrink, this attack
+    recovered the reading.) The victim refuses the second view, and with the first alone
+    its reading stays masked by the pairwise masks of the counted half."""
+    g = Group()
+    victim = g.meters[0]
+    for m in g.meters:
+        m.report(500, g.values[m.meter_id], g.blinding(m))
+    ids = [m.meter_id for m in g.meters]
+    first = victim.recover(g.request("pairwise", [ids[0], *ids[1:4]]))
+    assert set(first.pairwise) == set(ids[4:])
+    with pytest.raises(RecoveryRefusedError, match="counted again"):
+        victim.recover(g.request("pairwise", [ids[0], *ids[4:]]))
+    # With s = 2 of k = 6 a meter needs k - s + 1 = 5 counted neighbours: a view
+    # with 3 (t = 4 counted in all) is refused outright.
+    h = Group()
+    roster = Roster.create(b"s2", [m.member for m in h.meters], threshold=4, share_threshold=2)
+    signed = roster.sign(h.operator)
+    meter = MeterClient(b"\x01" * 16, min_threshold=2)
+    meter._sk, meter.signing_key = h.meters[0]._sk, h.meters[0].signing_key
+    meter.public_key = h.meters[0].public_key
+    meter.join(signed, h.operator.verifying_key)
+    with pytest.raises(RecoveryRefusedError, match="neighbours counted"):
+        meter.recover(h.request("pairwise", ids[:4], roster=signed))
 
 
 def test_aggregator_claims_so_many_dropouts_that_fewer_than_t_remain() -> None:
@@ -525,7 +554,7 @@ def test_aggregator_claims_so_many_dropouts_that_fewer_than_t_remain() -> None:
     g = Group(threshold=4)
     few = [m.meter_id for m in g.meters[:3]]
     for m in g.meters:
-        for kind in ("pairwise", "self"):
+        for kind in ("pairwise", "unmask", "late"):
             with pytest.raises(RecoveryRefusedError, match="below the threshold"):
                 m.recover(g.request(kind, few))
 
@@ -535,8 +564,8 @@ def test_aggregator_request_for_another_roster_or_overlapping_sets() -> None:
     other = Roster.create(b"other", [m.member for m in g.meters], threshold=4).sign(g.operator)
     m = g.meters[1]
     with pytest.raises(RecoveryRefusedError, match="another roster"):
-        m.recover(g.request("self", [x.meter_id for x in g.meters], roster=other))
-    req = g.request("self", [x.meter_id for x in g.meters])
+        m.recover(g.request("unmask", [x.meter_id for x in g.meters], roster=other))
+    req = g.request("unmask", [x.meter_id for x in g.meters])
     overlapping = dataclasses.replace(req, dropped=req.counted[:1])
     overlapping = dataclasses.replace(
         overlapping, signature=g.operator.sign(overlapping.to_be_signed())
@@ -562,14 +591,13 @@ def test_tiny_groups_are_refused() -> None:
         agg.close_round()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (privacy): a meter joins any roster the aggregator signs, down to 3 members "
-    "with t = 2. An aggregator that fills a roster with its own meters (or colludes with "
-    "t - 1 members) learns the victim's reading from the 'sum'. Fix: a meter-side floor on "
-    "the threshold, set by the regulator (e.g. MeterClient(min_threshold=...), default "
-    "well above 2), refused at join with RosterError; and rosters whose members a registry "
-    "certifies (docs/threat-model.md, residual risks).",
+@fixed(
+    "privacy: a meter joined any roster the aggregator signed, down to 3 members with "
+    "t = 2. An aggregator that fills a roster with its own meters (or colludes with t - 1 "
+    "members) learns the victim's reading from the 'sum'. Fixed: a meter-side floor on the "
+    "threshold (MeterClient(min_threshold=...), settlement.MIN_THRESHOLD = 5 by default), "
+    "refused at join with RosterError. Rosters whose members a registry certifies remain a "
+    "deployment matter (docs/threat-model.md, residual risks)."
 )
 def test_meter_refuses_a_roster_with_a_tiny_threshold() -> None:
     victim = MeterClient(b"\x01" * 16)
@@ -580,16 +608,15 @@ def test_meter_refuses_a_roster_with_a_tiny_threshold() -> None:
         victim.join(tiny.sign(operator), operator.verifying_key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (privacy): differencing across re-enrolment. A meter's record of what it "
-    "revealed and reported lives in its enrolment; after joining a new roster it reports an "
-    "interval it already reported. The aggregator aggregates interval j under roster R "
-    "(all members), re-enrols everyone but the victim under R' and aggregates j again: the "
-    "difference is the victim's reading. Fix: the meter keeps, across rosters and in "
-    "non-volatile memory, the intervals it has reported (a high-water mark suffices) and "
-    "refuses a second report (LateReportError); a new roster takes effect from a future "
-    "interval it names.",
+@fixed(
+    "privacy: differencing across re-enrolment. A meter's record of what it revealed and "
+    "reported lived in its enrolment; after joining a new roster it reported an interval it "
+    "had already reported. The aggregator aggregates interval j under roster R (all "
+    "members), re-enrols everyone but the victim under R' and aggregates j again: the "
+    "difference is the victim's reading. Fixed: the meter keeps a high-water mark of the "
+    "intervals it reported, across rosters (MeterClient.last_reported, to be kept in "
+    "non-volatile memory), and refuses an earlier or repeated interval under another "
+    "roster with LateReportError."
 )
 def test_differencing_across_re_enrolment() -> None:
     g = Group()
@@ -735,15 +762,13 @@ def test_replayed_recovery_answers() -> None:
     assert g.aggregate(g.meters[:-2]) == sum(g.values[m.meter_id] for m in g.meters[:-2])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="BUG (denial of service): Round.close asks counted meters for their pairwise "
-    "masks with dropped neighbours 'until every counted-to-dropped edge is known'; an "
-    "answer that leaves some out (a network attacker truncating it, or one faulty or "
-    "malicious meter) makes it ask again forever, so the aggregator hangs. Fix: a meter "
-    "whose answer lacks a requested mask is treated as silent (moved to the dropped side, "
-    "as for no answer), or the round fails with RecoveryError; never re-ask unboundedly.",
+@fixed(
+    "denial of service: Round.close asked counted meters for their pairwise masks with "
+    "dropped neighbours 'until every counted-to-dropped edge is known'; an answer that "
+    "left some out (a network attacker truncating it, or one faulty or malicious meter) "
+    "made it ask again forever, so the aggregator hung. Fixed: a meter whose answer lacks a "
+    "requested mask is treated as silent (moved to the dropped side, as for no answer); "
+    "each re-ask shrinks the counted set, so the round ends."
 )
 def test_truncated_recovery_answers_do_not_hang_the_aggregator() -> None:
     g = Group()

@@ -300,6 +300,7 @@ int privbill_ed25519_verify_batch(const uint8_t *sigs, const uint8_t *const *msg
 #define PRIVBILL_MASK_PAIR_DOMAIN "privbill/v1/settlement/pair"
 #define PRIVBILL_MASK_SELF_DOMAIN "privbill/v1/settlement/self"
 #define PRIVBILL_MASK_DOMAIN "privbill/v1/settlement/mask"
+#define PRIVBILL_MASK_UNMASK_DOMAIN "privbill/v1/settlement/unmask"
 
 /*
  * X25519 (RFC 7748 section 5): out = the u-coordinate of clamp(scalar)*u.
@@ -354,6 +355,13 @@ int privbill_mask_pair_key(uint8_t key[64], const uint8_t sk[32], const uint8_t 
 void privbill_mask_pair(uint8_t mask_r[32], uint8_t mask_o[32], const uint8_t key[64],
                         uint64_t index);
 /*
+ * The unmasking mask of a pair for one interval: as privbill_mask_pair with
+ * MASK_UNMASK_DOMAIN in place of MASK_DOMAIN (independent of the pairwise
+ * mask). Constant time in key.
+ */
+void privbill_mask_pair_unmask(uint8_t mask_r[32], uint8_t mask_o[32], const uint8_t key[64],
+                               uint64_t index);
+/*
  * The self-mask point of one interval: q = secret * P with
  * P = hash_to_group(roster_digest || be64(index), MASK_SELF_DOMAIN).
  * For the meter, secret is its self-mask scalar; for a neighbour holding a
@@ -387,6 +395,33 @@ int privbill_mask_report(uint8_t y_value[32], uint8_t y_blinding[32], uint64_t v
                          const uint8_t blinding[32], const uint8_t self_secret[32],
                          const uint8_t roster_digest[32], uint64_t index, const uint8_t *keys,
                          const uint8_t *subtract, size_t n_keys);
+
+/*
+ * A meter's unmasking answer for one interval (docs/settlement.md):
+ *   z_value    = s_r + sum_{j: counted[j]} (+/-) u_r(keys[j])   mod l
+ *   z_blinding = s_o + sum_{j: counted[j]} (+/-) u_o(keys[j])   mod l
+ * with the self mask (s_r, s_o) as in privbill_mask_report and
+ * (u_r, u_o)(key) = privbill_mask_pair_unmask(key, index), signs as in
+ * privbill_mask_report. Over a set of meters that agree on who is counted
+ * the unmasking masks cancel and the answers sum to the self masks, which
+ * is all the aggregator learns. counted[j] (0 or 1, public) says whether
+ * neighbour j is counted. Returns -1 (outputs zeroed) for a flag not 0 or 1
+ * or a NULL counted. Constant time in self_secret and keys.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_mask_unmask(uint8_t z_value[32], uint8_t z_blinding[32],
+                         const uint8_t self_secret[32], const uint8_t roster_digest[32],
+                         uint64_t index, const uint8_t *keys, const uint8_t *subtract,
+                         const uint8_t *counted, size_t n_keys);
+/*
+ * The aggregator's sums: pairs holds count 64-byte (value, blinding) scalar
+ * pairs; sum_value and sum_blinding are their sums mod l. Returns -1, with
+ * *first_bad the index of the first pair holding a non-canonical scalar.
+ * Public data: not constant time.
+ */
+PRIVBILL_WARN_UNUSED_RESULT
+int privbill_mask_sum(uint8_t sum_value[32], uint8_t sum_blinding[32], const uint8_t *pairs,
+                      size_t count, size_t *first_bad);
 
 #ifdef __cplusplus
 }

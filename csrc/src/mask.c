@@ -127,6 +127,7 @@ int privbill_hkdf_sha512_expand(uint8_t *out, size_t out_len, const uint8_t *prk
 static const uint8_t pair_domain[] = PRIVBILL_MASK_PAIR_DOMAIN;
 static const uint8_t self_domain[] = PRIVBILL_MASK_SELF_DOMAIN;
 static const uint8_t mask_domain[] = PRIVBILL_MASK_DOMAIN;
+static const uint8_t unmask_domain[] = PRIVBILL_MASK_UNMASK_DOMAIN;
 #define DOMAIN_LEN(d) (sizeof(d) - 1) /* without the terminating NUL */
 
 int privbill_mask_pair_key(uint8_t key[64], const uint8_t sk[32], const uint8_t peer_pk[32],
@@ -163,24 +164,37 @@ int privbill_mask_pair_key(uint8_t key[64], const uint8_t sk[32], const uint8_t 
     return -(int)bad;
 }
 
-/* (mask_r, mask_o) = the two halves of HKDF-Expand(prk, MASK_DOMAIN ||
+/* (mask_r, mask_o) = the two halves of HKDF-Expand(prk, domain ||
  * be64(index), 128), each wide-reduced mod l. */
-static void mask_expand(uint8_t mask_r[32], uint8_t mask_o[32], const uint8_t *prk,
-                        size_t prk_len, uint64_t index)
+static void expand_with(uint8_t mask_r[32], uint8_t mask_o[32], const uint8_t *prk,
+                        size_t prk_len, const uint8_t *domain, size_t domain_len,
+                        uint64_t index)
 {
     uint8_t okm[128], be_index[8];
     privbill_store64_be(be_index, index);
-    hkdf_expand_parts(okm, sizeof okm, prk, prk_len, mask_domain, DOMAIN_LEN(mask_domain),
-                      be_index, sizeof be_index);
+    hkdf_expand_parts(okm, sizeof okm, prk, prk_len, domain, domain_len, be_index,
+                      sizeof be_index);
     privbill_scalar_reduce(mask_r, okm);
     privbill_scalar_reduce(mask_o, okm + 64);
     privbill_wipe(okm, sizeof okm);
+}
+
+static void mask_expand(uint8_t mask_r[32], uint8_t mask_o[32], const uint8_t *prk,
+                        size_t prk_len, uint64_t index)
+{
+    expand_with(mask_r, mask_o, prk, prk_len, mask_domain, DOMAIN_LEN(mask_domain), index);
 }
 
 void privbill_mask_pair(uint8_t mask_r[32], uint8_t mask_o[32], const uint8_t key[64],
                         uint64_t index)
 {
     mask_expand(mask_r, mask_o, key, 64, index);
+}
+
+void privbill_mask_pair_unmask(uint8_t mask_r[32], uint8_t mask_o[32], const uint8_t key[64],
+                               uint64_t index)
+{
+    expand_with(mask_r, mask_o, key, 64, unmask_domain, DOMAIN_LEN(unmask_domain), index);
 }
 
 void privbill_mask_self_point(uint8_t q[32], const uint8_t secret[32],
@@ -210,36 +224,24 @@ void privbill_mask_self_from_point(uint8_t mask_r[32], uint8_t mask_o[32], const
     privbill_wipe(prk, sizeof prk);
 }
 
-int privbill_mask_report(uint8_t y_value[32], uint8_t y_blinding[32], uint64_t value,
-                         const uint8_t blinding[32], const uint8_t self_secret[32],
-                         const uint8_t roster_digest[32], uint64_t index, const uint8_t *keys,
-                         const uint8_t *subtract, size_t n_keys)
+/* acc += the self mask of index, then (+/-) pair(keys[j]) for every j with
+ * include[j] (all j when include is NULL); pair is one of the two pairwise
+ * derivations. Flags are public and already checked. */
+static void add_masks(uint8_t acc_r[32], uint8_t acc_o[32], const uint8_t self_secret[32],
+                      const uint8_t roster_digest[32], uint64_t index, const uint8_t *keys,
+                      const uint8_t *subtract, const uint8_t *include, size_t n_keys,
+                      void (*pair)(uint8_t *, uint8_t *, const uint8_t *, uint64_t))
 {
-    uint8_t acc_r[32], acc_o[32], m_r[32], m_o[32], q[32];
+    uint8_t m_r[32], m_o[32], q[32];
     size_t j;
 
-    /* The flags are public; check them all before touching any secret. */
-    for (j = 0; j < n_keys; j++) {
-        if (subtract[j] > 1) {
-            memset(y_value, 0, 32);
-            memset(y_blinding, 0, 32);
-            return -1;
-        }
-    }
-
-    /* Start from (value, blinding): value < 2^64 < l, so its 32-byte
-     * little-endian form is already a canonical scalar. Then the self mask. */
-    memset(acc_r, 0, sizeof acc_r);
-    privbill_store64_le(acc_r, value);
-    memcpy(acc_o, blinding, 32);
     privbill_mask_self_point(q, self_secret, roster_digest, index);
     privbill_mask_self_from_point(m_r, m_o, q, index);
     privbill_scalar_add(acc_r, acc_r, m_r);
     privbill_scalar_add(acc_o, acc_o, m_o);
-
-    /* One pairwise mask per neighbour, added or subtracted (public flag). */
     for (j = 0; j < n_keys; j++) {
-        privbill_mask_pair(m_r, m_o, keys + 64 * j, index);
+        if (include != NULL && !include[j]) continue;
+        pair(m_r, m_o, keys + 64 * j, index);
         if (subtract[j]) {
             privbill_scalar_sub(acc_r, acc_r, m_r);
             privbill_scalar_sub(acc_o, acc_o, m_o);
@@ -248,12 +250,86 @@ int privbill_mask_report(uint8_t y_value[32], uint8_t y_blinding[32], uint64_t v
             privbill_scalar_add(acc_o, acc_o, m_o);
         }
     }
+    privbill_wipe(m_r, sizeof m_r);
+    privbill_wipe(m_o, sizeof m_o);
+    privbill_wipe(q, sizeof q);
+}
+
+static int flags_ok(const uint8_t *flags, size_t n)
+{
+    size_t j;
+    if (flags == NULL) return 1;
+    for (j = 0; j < n; j++) {
+        if (flags[j] > 1) return 0;
+    }
+    return 1;
+}
+
+int privbill_mask_report(uint8_t y_value[32], uint8_t y_blinding[32], uint64_t value,
+                         const uint8_t blinding[32], const uint8_t self_secret[32],
+                         const uint8_t roster_digest[32], uint64_t index, const uint8_t *keys,
+                         const uint8_t *subtract, size_t n_keys)
+{
+    uint8_t acc_r[32], acc_o[32];
+
+    /* The flags are public; check them all before touching any secret. */
+    if (!flags_ok(subtract, n_keys)) {
+        memset(y_value, 0, 32);
+        memset(y_blinding, 0, 32);
+        return -1;
+    }
+    /* Start from (value, blinding): value < 2^64 < l, so its 32-byte
+     * little-endian form is already a canonical scalar. */
+    memset(acc_r, 0, sizeof acc_r);
+    privbill_store64_le(acc_r, value);
+    memcpy(acc_o, blinding, 32);
+    add_masks(acc_r, acc_o, self_secret, roster_digest, index, keys, subtract, NULL, n_keys,
+              privbill_mask_pair);
     memcpy(y_value, acc_r, 32);
     memcpy(y_blinding, acc_o, 32);
     privbill_wipe(acc_r, sizeof acc_r);
     privbill_wipe(acc_o, sizeof acc_o);
-    privbill_wipe(m_r, sizeof m_r);
-    privbill_wipe(m_o, sizeof m_o);
-    privbill_wipe(q, sizeof q);
+    return 0;
+}
+
+int privbill_mask_unmask(uint8_t z_value[32], uint8_t z_blinding[32],
+                         const uint8_t self_secret[32], const uint8_t roster_digest[32],
+                         uint64_t index, const uint8_t *keys, const uint8_t *subtract,
+                         const uint8_t *counted, size_t n_keys)
+{
+    uint8_t acc_r[32], acc_o[32];
+
+    if (!flags_ok(subtract, n_keys) || !flags_ok(counted, n_keys) || counted == NULL) {
+        memset(z_value, 0, 32);
+        memset(z_blinding, 0, 32);
+        return -1;
+    }
+    memset(acc_r, 0, sizeof acc_r);
+    memset(acc_o, 0, sizeof acc_o);
+    add_masks(acc_r, acc_o, self_secret, roster_digest, index, keys, subtract, counted, n_keys,
+              privbill_mask_pair_unmask);
+    memcpy(z_value, acc_r, 32);
+    memcpy(z_blinding, acc_o, 32);
+    privbill_wipe(acc_r, sizeof acc_r);
+    privbill_wipe(acc_o, sizeof acc_o);
+    return 0;
+}
+
+int privbill_mask_sum(uint8_t sum_value[32], uint8_t sum_blinding[32], const uint8_t *pairs,
+                      size_t count, size_t *first_bad)
+{
+    size_t i;
+
+    memset(sum_value, 0, 32);
+    memset(sum_blinding, 0, 32);
+    for (i = 0; i < count; i++) {
+        const uint8_t *v = pairs + 64 * i, *b = v + 32;
+        if (privbill_scalar_is_canonical(v) != 1 || privbill_scalar_is_canonical(b) != 1) {
+            *first_bad = i;
+            return -1;
+        }
+        privbill_scalar_add(sum_value, sum_value, v);
+        privbill_scalar_add(sum_blinding, sum_blinding, b);
+    }
     return 0;
 }

@@ -270,6 +270,7 @@ static void check_masking(void)
     uint8_t okm[96], mr[32], mo[32], q[32], digest[32], id[16], peer_id[16], blinding[32];
     uint8_t self_secret[32], yv[32], yo[32], msg[40];
     const uint8_t subtract[2] = {0, 1};
+    const uint8_t counted[2] = {1, 0};
     uint64_t value = 0;
     int rc;
 
@@ -322,6 +323,11 @@ static void check_masking(void)
     PUBLIC(yv, sizeof yv);
     PUBLIC(yo, sizeof yo);
     expect(rc == 0, "mask_report");
+    rc = privbill_mask_unmask(yv, yo, self_secret, digest, 17, keys, subtract, counted, 2);
+    PUBLIC(&rc, sizeof rc);
+    PUBLIC(yv, sizeof yv);
+    PUBLIC(yo, sizeof yo);
+    expect(rc == 0, "mask_unmask");
 
     PUBLIC(sk, sizeof sk);
     PUBLIC(msg, sizeof msg);

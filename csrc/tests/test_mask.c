@@ -280,6 +280,40 @@ static void test_mask_cancellation(void)
     CHECK(memcmp(sum_v, want_v, 32) == 0, "pairwise masks do not cancel in the value");
     CHECK(memcmp(sum_b, want_b, 32) == 0, "pairwise masks do not cancel in the blinding");
 
+    /* The unmasking answers with everyone counted: their sum is the sum of
+     * the self masks (the unmasking pairs cancel), so y - z sums to the
+     * readings and blindings; privbill_mask_sum agrees with scalar_add. */
+    {
+        uint8_t z[NM][64], all[NM][64], cnt[NM - 1], zs_v[32], zs_b[32], ys_v[32], ys_b[32];
+        size_t bad = 0;
+        memset(cnt, 1, sizeof cnt);
+        for (i = 0; i < NM; i++) {
+            CHECK(privbill_mask_unmask(z[i], z[i] + 32, self[i], digest, index, keys[i][0],
+                                       sub[i], cnt, NM - 1) == 0,
+                  "mask_unmask failed");
+            memcpy(all[i], yv[i], 32);
+            memcpy(all[i] + 32, yb[i], 32);
+        }
+        CHECK(privbill_mask_sum(zs_v, zs_b, z[0], NM, &bad) == 0, "mask_sum of z failed");
+        CHECK(privbill_mask_sum(ys_v, ys_b, all[0], NM, &bad) == 0, "mask_sum of y failed");
+        privbill_scalar_sub(ys_v, ys_v, zs_v);
+        privbill_scalar_sub(ys_b, ys_b, zs_b);
+        CHECK(memcmp(ys_v, want_v, 32) == 0, "y - z does not sum to the readings");
+        CHECK(memcmp(ys_b, want_b, 32) == 0, "y - z does not sum to the blindings");
+        /* The unmasking pairs are not the reporting pairs. */
+        privbill_mask_pair(m1, m2, keys[0][0], index);
+        privbill_mask_pair_unmask(s_r, s_o, keys[0][0], index);
+        CHECK(memcmp(m1, s_r, 32) != 0 && memcmp(m2, s_o, 32) != 0, "unmask pair = pair");
+        /* A non-canonical scalar is found, and where. */
+        memset(all[2] + 32, 0xff, 32);
+        CHECK(privbill_mask_sum(ys_v, ys_b, all[0], NM, &bad) == -1 && bad == 2,
+              "mask_sum accepted a non-canonical scalar");
+        cnt[0] = 2;
+        CHECK(privbill_mask_unmask(z[0], z[0] + 32, self[0], digest, index, keys[0][0], sub[0],
+                                   cnt, NM - 1) == -1,
+              "mask_unmask accepted a bad counted flag");
+    }
+
     /* The unmasked sums open the sum of the commitments. */
     privbill_pedersen_commit(acc, value[0], blind[0]);
     for (i = 1; i < NM; i++) {

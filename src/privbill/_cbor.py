@@ -3,7 +3,8 @@
 Shared by the meter batch (:mod:`privbill.wire`), statements
 (:mod:`privbill.statement`) and the other message formats. It accepts only
 unsigned and negative integers, byte strings, arrays, maps with integer keys
-and, where the caller asks for it, one tag around the whole message; it
+and, where the caller asks for them, UTF-8 text strings and one tag around the
+whole message; it
 bounds the nesting depth and checks every declared length against the bytes
 that remain before it slices or loops, so hostile input cannot make it
 allocate or recurse without bound. Callers re-encode what they decoded and
@@ -77,7 +78,9 @@ def head(data: bytes, pos: int, path: _Path) -> tuple[int, int, int]:
     return major, argument, end
 
 
-def item(data: bytes, pos: int, depth: int, path: _Path, tag: int | None) -> tuple[object, int]:
+def item(
+    data: bytes, pos: int, depth: int, path: _Path, tag: int | None, text: bool = False
+) -> tuple[object, int]:
     """Decode one data item at ``pos`` at nesting ``depth``; return it and the next position.
 
     Recursion is bounded by ``_MAX_DEPTH``; every loop is bounded by the input
@@ -96,13 +99,20 @@ def item(data: bytes, pos: int, depth: int, path: _Path, tag: int | None) -> tup
             raise Malformed(path, f"byte string of {arg} bytes runs past the end")
         return data[pos : pos + arg], pos + arg
     if major == 3:
-        raise Malformed(path, "text strings are not allowed")
+        if not text:
+            raise Malformed(path, "text strings are not allowed")
+        if arg > left:
+            raise Malformed(path, f"text string of {arg} bytes runs past the end")
+        try:
+            return data[pos : pos + arg].decode("utf-8"), pos + arg
+        except UnicodeDecodeError:
+            raise Malformed(path, "text string is not UTF-8") from None
     if major == 4:
         if arg > left:  # every element takes at least one byte
             raise Malformed(path, f"array of {arg} items runs past the end")
         items: list[object] = []
         for i in range(arg):
-            value, pos = item(data, pos, depth + 1, (*path, i), None)
+            value, pos = item(data, pos, depth + 1, (*path, i), None, text)
             items.append(value)
         return items, pos
     if major == 5:
@@ -112,7 +122,7 @@ def item(data: bytes, pos: int, depth: int, path: _Path, tag: int | None) -> tup
         previous_key = b""
         for i in range(arg):
             start = pos
-            key, pos = item(data, pos, depth + 1, (*path, f"key {i}"), None)
+            key, pos = item(data, pos, depth + 1, (*path, f"key {i}"), None, text)
             if not isinstance(key, int):
                 raise Malformed(path, "map keys must be integers")
             encoded_key = data[start:pos]
@@ -120,18 +130,19 @@ def item(data: bytes, pos: int, depth: int, path: _Path, tag: int | None) -> tup
             if i and encoded_key <= previous_key:
                 raise Malformed(path, "map keys duplicated or not in deterministic order")
             previous_key = encoded_key
-            entries[key], pos = item(data, pos, depth + 1, (*path, str(key)), None)
+            entries[key], pos = item(data, pos, depth + 1, (*path, str(key)), None, text)
         return entries, pos
     # major == 6: a tag; only the expected one, and only around the whole message.
     if tag is None or depth != 0 or arg != tag:
         raise Malformed(path, f"CBOR tag {arg} is not allowed here")
-    value, pos = item(data, pos, depth + 1, path, None)
+    value, pos = item(data, pos, depth + 1, path, None, text)
     return Tag(arg, value), pos
 
 
-def decode(data: bytes, *, tag: int | None = None) -> object:
-    """Decode exactly one data item that fills ``data``; raise Malformed otherwise."""
-    value, end = item(data, 0, 0, (), tag)
+def decode(data: bytes, *, tag: int | None = None, text: bool = False) -> object:
+    """Decode exactly one data item that fills ``data``; raise Malformed otherwise.
+    ``text`` admits UTF-8 text strings (settlement messages carry decimal numbers)."""
+    value, end = item(data, 0, 0, (), tag, text)
     if end != len(data):
         raise Malformed((), f"{len(data) - end} trailing bytes after the message")
     return value

@@ -31,8 +31,10 @@ A whole group in a few lines (meters, roster, one interval, one dropout):
 >>> from privbill.keys import SigningKey
 >>> from privbill.pedersen import commit, derive_blinding
 >>> operator = SigningKey.generate()
->>> meters = [MeterClient(bytes([i]) * 16) for i in range(1, 6)]
->>> roster = Roster.create(b"feeder-7", [m.member for m in meters], threshold=3).sign(operator)
+>>> meters = [MeterClient(bytes([i]) * 16) for i in range(1, 7)]
+>>> roster = Roster.create(b"feeder-7", [m.member for m in meters]).sign(operator)
+>>> roster.roster.threshold                          # no sum over fewer than 5 households
+5
 >>> shares = [s for m in meters for s in m.join(roster, operator.verifying_key)]
 >>> for m in meters:
 ...     m.accept_shares(shares)
@@ -45,15 +47,16 @@ A whole group in a few lines (meters, roster, one interval, one dropout):
 ...     book.add(m.meter_id, index, commit(readings[m.meter_id], blinding(m)))
 >>> agg = Aggregator(roster, operator, book, LocalTransport(meters))
 >>> rnd = agg.open_round(index)
->>> for m in meters[:4]:                             # the fifth meter drops out
+>>> for m in meters[:5]:                             # the sixth meter drops out
 ...     rnd.submit(m.report(index, readings[m.meter_id], blinding(m)))
 >>> result = agg.close_round()
->>> result.sum_wh, len(result.households), result.dropped == (meters[4].meter_id,), result.verified
-(1000, 4, True, True)
+>>> result.sum_wh, len(result.households), result.dropped == (meters[5].meter_id,), result.verified
+(1500, 5, True, True)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import os
@@ -68,6 +71,7 @@ import cbor2
 import nacl.bindings
 import nacl.exceptions
 
+from privbill import _cbor as _cbor_reader
 from privbill import _ffi
 from privbill._ffi import ffi, lib
 from privbill.errors import (
@@ -90,6 +94,7 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 __all__ = [
     "MAX_READING",
+    "MIN_THRESHOLD",
     "SETTLEMENT_VERSION",
     "AggregateVerificationError",
     "Aggregator",
@@ -202,6 +207,9 @@ _SHARE_DOMAIN: Final = b"privbill/v1/settlement/share"
 _SELF_DOMAIN: Final = b"privbill/v1/settlement/self"  # PRIVBILL_MASK_SELF_DOMAIN
 _REQUEST_DOMAIN: Final = b"privbill/v1/settlement/recovery"
 _MAX_GROUP: Final = 1 << 20
+#: The regulator's floor by default: no meter joins a roster whose threshold
+#: (the fewest households any released sum covers) is lower.
+MIN_THRESHOLD: Final = 5
 #: Largest value one household may report in one interval (the C core's u64).
 MAX_READING: Final = (1 << 64) - 1
 
@@ -213,13 +221,15 @@ def _cbor(obj: object) -> bytes:
 
 
 def _uncbor(data: object, what: str, error: type[PrivbillError]) -> Any:
+    """The strict reader (bounded depth, integers, byte and text strings, arrays
+    and integer-keyed maps only), then re-encoding: one encoding per message."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise error(f"{what} must be bytes, not {type(data).__name__}")
     raw = bytes(data)
     try:
-        obj = cbor2.loads(raw)
-    except Exception as exc:  # cbor2 raises several types on garbage
-        raise error(f"{what}: not CBOR ({exc})") from None
+        obj = _cbor_reader.decode(raw, text=True)
+    except _cbor_reader.Malformed as exc:
+        raise error(f"{what}: {exc.reason}") from None
     if _cbor(obj) != raw:
         raise error(f"{what}: not in deterministic CBOR encoding")
     return obj
@@ -382,18 +392,26 @@ class Roster:
         share_threshold: int | None = None,
         period: int = DEFAULT_PERIOD,
     ) -> Roster:
-        """A roster with defaults: ``t = ceil(n/2)`` (at least 2), degree from
-        :func:`default_degree`, ``s = floor(k/2) + 1`` for ``k`` neighbours."""
+        """A roster with defaults: ``t = ceil(n/2)``, at least :data:`MIN_THRESHOLD`
+        (or ``n`` if smaller), degree from :func:`default_degree`, and
+        ``s = n - t + 1`` on the complete graph, ``s = floor(k/2) + 1`` for
+        ``k`` neighbours otherwise."""
         ms = tuple(sorted(members, key=lambda m: m.meter_id))
         n = len(ms)
         deg = default_degree(n) if degree is None else degree
-        k = n - 1 if deg == 0 or deg >= n - 1 else deg
+        complete = deg == 0 or deg >= n - 1
+        k = n - 1 if complete else deg
+        t = min(n, max(MIN_THRESHOLD, (n + 1) // 2)) if threshold is None else threshold
+        if share_threshold is None:
+            # Complete graph: s = n - t + 1, so that any t counted meters keep the
+            # k - s + 1 counted neighbours each needs to answer (MeterClient.recover).
+            share_threshold = min(k, max(1, n - t + 1)) if complete else k // 2 + 1
         return cls(
             group_id=group_id,
             members=ms,
-            threshold=max(2, (n + 1) // 2) if threshold is None else threshold,
-            degree=0 if deg >= n - 1 else deg,
-            share_threshold=k // 2 + 1 if share_threshold is None else share_threshold,
+            threshold=t,
+            degree=0 if complete else deg,
+            share_threshold=share_threshold,
             period=period,
         )
 
@@ -600,17 +618,22 @@ class MaskedReport:
                 raise MalformedReportError(f"{name} is not a canonical scalar")
 
 
-RequestKind = Literal["pairwise", "self"]
+RequestKind = Literal["pairwise", "unmask", "late"]
 
 
 @dataclass(frozen=True)
 class RecoveryRequest:
-    """The aggregator's signed request for one interval.
+    """The aggregator's signed request for one interval; ``counted`` and
+    ``dropped`` partition the roster (docs/settlement.md, "Unmasking").
 
-    ``kind == "pairwise"``: counted meters reveal their pairwise masks with
-    the ``dropped`` neighbours. ``kind == "self"``: every meter reveals, for
-    each ``counted`` neighbour, its share of that neighbour's self-mask point.
-    ``counted`` and ``dropped`` partition the roster.
+    - ``"pairwise"``: counted meters reveal their pairwise masks with their
+      ``dropped`` neighbours;
+    - ``"unmask"``: every counted meter answers its unmasking value: its self
+      mask plus the unmasking pairs with its counted neighbours, which cancel
+      in the sum over the counted set;
+    - ``"late"``: the neighbours of the counted meters in ``late`` (silent at
+      ``"unmask"``) reveal their share of each late meter's self-mask point
+      and their unmasking pair with it.
     """
 
     roster_digest: bytes
@@ -618,24 +641,36 @@ class RecoveryRequest:
     kind: RequestKind
     counted: tuple[bytes, ...]
     dropped: tuple[bytes, ...]
+    late: tuple[bytes, ...] = ()
     signature: bytes = b""
 
     def to_be_signed(self) -> bytes:
         return _REQUEST_DOMAIN + _cbor(
-            [self.roster_digest, self.index, self.kind, list(self.counted), list(self.dropped)]
+            [
+                self.roster_digest,
+                self.index,
+                self.kind,
+                list(self.counted),
+                list(self.dropped),
+                list(self.late),
+            ]
         )
 
 
 @dataclass(frozen=True)
 class RecoveryResponse:
-    """A meter's answer: pairwise masks ``{peer: (m_r, m_o)}`` or self-mask
-    share points ``{target: point}``, for one interval."""
+    """A meter's answer for one interval. ``"pairwise"``: ``pairwise`` holds
+    the pairwise masks ``{dropped neighbour: (m_r, m_o)}``; ``"unmask"``:
+    ``unmask`` is ``z_value || z_blinding`` (64 bytes); ``"late"``:
+    ``self_points`` holds ``{late neighbour: share point}`` and ``pairwise``
+    the unmasking pairs ``{late neighbour: (u_r, u_o)}``."""
 
     meter_id: bytes
     index: int
     kind: RequestKind
     pairwise: Mapping[bytes, tuple[bytes, bytes]] = field(default_factory=dict)
     self_points: Mapping[bytes, bytes] = field(default_factory=dict)
+    unmask: bytes = b""
 
 
 # --------------------------------------------------------------------------
@@ -657,17 +692,25 @@ def _share_key(pair_key: bytes, sender: bytes, recipient: bytes) -> bytes:
 
 
 @dataclass
+class _Answered:
+    """What a meter revealed for one interval (the rules of :meth:`MeterClient.recover`)."""
+
+    view: frozenset[bytes] | None = None  # the counted set of its last pairwise answer
+    revealed: frozenset[bytes] = frozenset()  # neighbours whose pairwise masks it revealed
+    unmasked: frozenset[bytes] | None = None  # the counted set of its unmasking answer
+
+
+@dataclass
 class _Enrolment:
     roster: Roster
     position: int
-    neighbours: tuple[int, ...]
+    neighbours: tuple[bytes, ...]  # ids, in graph order
     keys: bytes  # 64 bytes per neighbour, in neighbour order
     subtract: bytes  # one flag per neighbour
     self_secret: bytes
+    min_kept: int  # fewest counted neighbours this meter answers with
     shares_held: dict[bytes, bytes]  # sender id -> share (32-byte scalar)
-    # per interval: targets whose pairwise masks / self shares were revealed
-    revealed_pairwise: dict[int, set[bytes]]
-    revealed_self: dict[int, set[bytes]]
+    answered: dict[int, _Answered]
 
 
 class MeterClient:
@@ -677,6 +720,12 @@ class MeterClient:
     Paillier reports and enrolment). :meth:`join` a signed roster, relay the
     returned encrypted shares, :meth:`accept_shares` from the neighbours,
     then :meth:`report` once per interval and answer :meth:`recover`.
+
+    ``min_threshold`` is the smallest roster threshold the meter accepts
+    (the regulator's floor, :data:`MIN_THRESHOLD` by default).
+    ``last_reported`` restores the highest interval the meter has reported,
+    which it must keep in non-volatile memory across rosters: it never
+    reports an interval twice (:attr:`last_reported`).
     """
 
     def __init__(
@@ -684,6 +733,9 @@ class MeterClient:
         meter_id: bytes,
         x25519_secret: bytes | None = None,
         signing_key: SigningKey | None = None,
+        *,
+        min_threshold: int = 0,
+        last_reported: int | None = None,
     ) -> None:
         self.meter_id = _ffi.as_bytes("meter_id", meter_id, _ID)
         self._sk = (
@@ -692,6 +744,13 @@ class MeterClient:
             else _ffi.as_bytes("x25519_secret", x25519_secret, _X25519)
         )
         self.signing_key = signing_key or SigningKey.generate()
+        self.min_threshold = MIN_THRESHOLD if min_threshold == 0 else min_threshold
+        if isinstance(self.min_threshold, bool) or not 2 <= self.min_threshold <= _MAX_GROUP:
+            raise RosterError(f"min_threshold must be in [2, {_MAX_GROUP}]")
+        # (interval, roster digest) of the last report; b"" digest: restored.
+        self._last: tuple[int, bytes] | None = None
+        if last_reported is not None:
+            self._last = (_ffi.as_uint("last_reported", last_reported, 64), b"")
         pk = _ffi.out_bytes(_X25519)
         lib.privbill_x25519_public_key(pk, self._sk)
         self.public_key = _ffi.to_bytes(pk)
@@ -712,6 +771,11 @@ class MeterClient:
     def roster(self) -> Roster:
         return self._state().roster
 
+    @property
+    def last_reported(self) -> int | None:
+        """The highest interval this meter has reported, under any roster."""
+        return None if self._last is None else self._last[0]
+
     def _state(self) -> _Enrolment:
         if self._enrolment is None:
             raise RosterError("this meter has not joined a roster")
@@ -722,11 +786,16 @@ class MeterClient:
     def join(self, signed: SignedRoster, aggregator_key: VerifyingKey) -> list[EncryptedShare]:
         """Verify the roster, derive the pairwise keys with the neighbours,
         draw the self-mask secret and return its shares, encrypted to each
-        neighbour (for the aggregator to relay)."""
+        neighbour (for the aggregator to relay). A roster whose threshold is
+        below this meter's ``min_threshold`` is refused (:class:`RosterError`)."""
         roster = signed.verify(aggregator_key)
         pos = roster.position(self.meter_id)
         if roster.members[pos] != self.member:
             raise RosterError("the roster lists another key for this meter")
+        if roster.threshold < self.min_threshold:
+            raise RosterError(
+                f"threshold {roster.threshold} is below this meter's floor {self.min_threshold}"
+            )
         digest = roster.digest
         nbrs = roster.graph[pos]
         keys = bytearray()
@@ -752,7 +821,15 @@ class MeterClient:
             )
             out.append(EncryptedShare(digest, self.meter_id, to, ct))
         self._enrolment = _Enrolment(
-            roster, pos, nbrs, bytes(keys), bytes(flags), bytes(secret), {}, {}, {}
+            roster,
+            pos,
+            tuple(roster.members[j].meter_id for j in nbrs),
+            bytes(keys),
+            bytes(flags),
+            bytes(secret),
+            max(1, len(nbrs) - roster.share_threshold + 1),
+            {},
+            {},
         )
         self._aggregator_key = aggregator_key
         return out
@@ -763,7 +840,7 @@ class MeterClient:
         comes from a non-neighbour."""
         st = self._state()
         digest = st.roster.digest
-        index_of = {st.roster.members[j].meter_id: n for n, j in enumerate(st.neighbours)}
+        index_of = {m: n for n, m in enumerate(st.neighbours)}
         for s in shares:
             if s.recipient != self.meter_id:
                 continue
@@ -793,36 +870,41 @@ class MeterClient:
 
     def report(self, index: int, value: int, blinding: Scalar) -> MaskedReport:
         """The masked report of ``(value, blinding)`` for interval ``index``
-        (one C call: the self mask and every pairwise mask). Refused with
-        :class:`LateReportError` once this meter answered a recovery request
-        for the interval."""
+        (one C call: the self mask and every pairwise mask).
+
+        Refused with :class:`LateReportError` for an interval this meter has
+        answered a recovery request for, and for any interval at or before
+        the last one it reported under another roster (so that no aggregator
+        can difference two sums of one interval over different groups).
+        Asking again for the last interval under the same roster gives the
+        same report (a retry).
+        """
         st = self._state()
         idx = _ffi.as_uint("index", index, 64)
         v = _ffi.as_uint("value", value, 64)
         if not isinstance(blinding, Scalar):
             raise TypeError("blinding must be a Scalar")
-        if idx in st.revealed_pairwise or idx in st.revealed_self:
+        digest = st.roster.digest
+        if idx in st.answered:
             raise LateReportError(f"interval {idx} is already in recovery")
+        if self._last is not None and (
+            idx < self._last[0] or (idx == self._last[0] and digest != self._last[1])
+        ):
+            raise LateReportError(
+                f"interval {idx}: this meter has reported up to interval {self._last[0]}"
+            )
         yv, yb = _ffi.out_bytes(_SCALAR), _ffi.out_bytes(_SCALAR)
         n = len(st.neighbours)
         rc = lib.privbill_mask_report(
-            yv, yb, v, bytes(blinding), st.self_secret, st.roster.digest, idx,
+            yv, yb, v, bytes(blinding), st.self_secret, digest, idx,
             st.keys if n else ffi.NULL, st.subtract if n else ffi.NULL, n,
         )  # fmt: skip
         _ffi.check(rc, RangeError, "bad subtract flag")
-        return MaskedReport(
-            self.meter_id, st.roster.digest, idx, _ffi.to_bytes(yv), _ffi.to_bytes(yb)
-        )
+        self._last = (idx, digest)
+        return MaskedReport(self.meter_id, digest, idx, _ffi.to_bytes(yv), _ffi.to_bytes(yb))
 
-    def recover(self, request: RecoveryRequest) -> RecoveryResponse:
-        """Answer a recovery request, or raise :class:`RecoveryRefusedError`.
-
-        Rules (docs/settlement.md): the request is signed by the aggregator
-        that signed the roster, is for this roster,
-        ``counted`` and ``dropped`` partition the roster, ``|counted| >= t``;
-        per interval this meter never reveals both the pairwise mask with a
-        meter and its share of that meter's self mask.
-        """
+    def _check_request(self, request: RecoveryRequest) -> frozenset[bytes]:
+        """The counted set of a request this meter may answer, or RecoveryRefusedError."""
         st = self._state()
         roster = st.roster
         assert self._aggregator_key is not None  # set by join with the roster
@@ -832,7 +914,7 @@ class MeterClient:
             raise RecoveryRefusedError("the recovery request is not signed") from None
         if request.roster_digest != roster.digest:
             raise RecoveryRefusedError("the recovery request is for another roster")
-        counted, dropped = set(request.counted), set(request.dropped)
+        counted, dropped = frozenset(request.counted), frozenset(request.dropped)
         if (
             len(counted) != len(request.counted)
             or len(dropped) != len(request.dropped)
@@ -844,39 +926,93 @@ class MeterClient:
             raise RecoveryRefusedError(
                 f"{len(counted)} counted is below the threshold {roster.threshold}"
             )
+        if self.meter_id not in counted:
+            raise RecoveryRefusedError("this meter is not counted: it reveals nothing")
+        if request.kind != "late" and request.late:
+            raise RecoveryRefusedError("only a late request names late meters")
+        if not counted.issuperset(request.late):
+            raise RecoveryRefusedError("a late meter must be counted")
+        kept = sum(1 for m in st.neighbours if m in counted)
+        if kept < st.min_kept:
+            raise RecoveryRefusedError(
+                f"only {kept} of {len(st.neighbours)} neighbours counted: fewer than "
+                f"{st.min_kept} would let the aggregator strip this meter's masks"
+            )
+        return counted
+
+    def recover(self, request: RecoveryRequest) -> RecoveryResponse:
+        """Answer a recovery request, or raise :class:`RecoveryRefusedError`.
+
+        Rules (docs/settlement.md, "What a meter reveals"): the request is
+        signed by the aggregator that signed the roster, is for this roster,
+        ``counted`` and ``dropped`` partition it, ``|counted| >= t``, this
+        meter is counted, and at least ``k - s + 1`` of its ``k`` neighbours
+        are counted. Per interval the counted sets a meter answers only
+        shrink; it reveals pairwise masks only with neighbours outside them,
+        answers the unmasking once (for one counted set, after the pairwise
+        masks of every dropped neighbour), and reveals its share of a late
+        neighbour's self mask, and their unmasking pair, only under the
+        counted set of its own unmasking answer.
+        """
+        st = self._state()
+        counted = self._check_request(request)
         idx = request.index
-        nb_ids = [roster.members[j].meter_id for j in st.neighbours]
-        done_pair = st.revealed_pairwise.setdefault(idx, set())
-        done_self = st.revealed_self.setdefault(idx, set())
+        ans = st.answered.setdefault(idx, _Answered())
+        nb = st.neighbours
+        if ans.view is not None and not counted <= ans.view:
+            raise RecoveryRefusedError("a meter dropped in an earlier answer is counted again")
+        dropped_nb = frozenset(m for m in nb if m not in counted)
+        mr, mo = _ffi.out_bytes(_SCALAR), _ffi.out_bytes(_SCALAR)
         if request.kind == "pairwise":
-            if self.meter_id not in counted:
-                raise RecoveryRefusedError("this meter is not counted: it reveals no masks")
-            targets = [m for m in nb_ids if m in dropped]
-            if any(m in done_self for m in targets):
-                raise RecoveryRefusedError("would reveal both masks of one meter")
+            if ans.unmasked is not None:
+                raise RecoveryRefusedError(f"interval {idx} is already unmasked")
             pair: dict[bytes, tuple[bytes, bytes]] = {}
-            mr, mo = _ffi.out_bytes(_SCALAR), _ffi.out_bytes(_SCALAR)
-            for n, m in enumerate(nb_ids):
-                if m in dropped:
+            for n, m in enumerate(nb):
+                if m in dropped_nb:
                     lib.privbill_mask_pair(mr, mo, st.keys[64 * n : 64 * n + 64], idx)
                     pair[m] = (_ffi.to_bytes(mr), _ffi.to_bytes(mo))
-            done_pair.update(targets)
+            ans.view, ans.revealed = counted, dropped_nb
             return RecoveryResponse(self.meter_id, idx, "pairwise", pairwise=pair)
-        if request.kind == "self":
-            targets = [m for m in nb_ids if m in counted and m in st.shares_held]
-            if any(m in done_pair for m in targets):
-                raise RecoveryRefusedError("would reveal both masks of one meter")
+        if request.kind == "unmask":
+            if ans.unmasked is not None and ans.unmasked != counted:
+                raise RecoveryRefusedError(f"interval {idx} was unmasked for another counted set")
+            if dropped_nb != ans.revealed:
+                raise RecoveryRefusedError(
+                    "the pairwise masks with the dropped neighbours come first"
+                )
+            flags = bytes(1 if m in counted else 0 for m in nb)
+            n = len(nb)
+            rc = lib.privbill_mask_unmask(
+                mr, mo, st.self_secret, st.roster.digest, idx,
+                st.keys if n else ffi.NULL, st.subtract if n else ffi.NULL, flags, n,
+            )  # fmt: skip
+            _ffi.check(rc, RangeError, "bad flag")
+            ans.view = ans.unmasked = counted
+            z = _ffi.to_bytes(mr) + _ffi.to_bytes(mo)
+            return RecoveryResponse(self.meter_id, idx, "unmask", unmask=z)
+        if request.kind == "late":
+            if ans.unmasked != counted:
+                raise RecoveryRefusedError(
+                    "a late request must follow this meter's unmasking of the same set"
+                )
+            late = frozenset(request.late)
             pts: dict[bytes, bytes] = {}
+            pairs: dict[bytes, tuple[bytes, bytes]] = {}
             q = _ffi.out_bytes(_ffi.ELEMENTBYTES)
             # P = hash_to_group(digest || be64(index), SELF_DOMAIN), hashed once;
-            # share * P for each target, exactly privbill_mask_self_point.
-            base = bytes(_self_base(roster.digest, idx))
-            for m in targets:
-                rc = lib.privbill_ristretto255_scalarmult(q, st.shares_held[m], base)
-                _ffi.check(rc, EncodingError, "self-mask base")
-                pts[m] = _ffi.to_bytes(q)
-            done_self.update(targets)
-            return RecoveryResponse(self.meter_id, idx, "self", self_points=pts)
+            # share * P for each late neighbour, exactly privbill_mask_self_point.
+            base = bytes(_self_base(st.roster.digest, idx))
+            for n, m in enumerate(nb):
+                if m not in late:
+                    continue
+                share = st.shares_held.get(m)
+                if share is not None:
+                    rc = lib.privbill_ristretto255_scalarmult(q, share, base)
+                    _ffi.check(rc, EncodingError, "self-mask base")
+                    pts[m] = _ffi.to_bytes(q)
+                lib.privbill_mask_pair_unmask(mr, mo, st.keys[64 * n : 64 * n + 64], idx)
+                pairs[m] = (_ffi.to_bytes(mr), _ffi.to_bytes(mo))
+            return RecoveryResponse(self.meter_id, idx, "late", pairs, pts)
         raise RecoveryRefusedError(f"unknown request kind {request.kind!r}")
 
 
@@ -945,14 +1081,17 @@ class CommitmentBook:
 
 
 class RecoveryTransport(Protocol):
-    """Delivers a recovery request to one meter; None if it does not answer."""
+    """Delivers a recovery request to one meter; None if it does not answer
+    (or refuses). A transport may also offer ``recover_many(meter_ids,
+    request)``, answers in order, which the aggregator then uses."""
 
     def recover(self, meter_id: bytes, request: RecoveryRequest) -> RecoveryResponse | None: ...
 
 
 class LocalTransport:
     """In-process delivery to :class:`MeterClient` objects; meters in
-    ``offline`` do not answer (a dropout during recovery)."""
+    ``offline`` do not answer (a dropout during recovery), and a meter that
+    refuses (:class:`RecoveryRefusedError`) counts as not answering."""
 
     def __init__(self, meters: Iterable[MeterClient]) -> None:
         self.meters = {m.meter_id: m for m in meters}
@@ -962,7 +1101,15 @@ class LocalTransport:
         m = self.meters.get(meter_id)
         if m is None or meter_id in self.offline:
             return None
-        return m.recover(request)
+        try:
+            return m.recover(request)
+        except RecoveryRefusedError:
+            return None
+
+    def recover_many(
+        self, meter_ids: Sequence[bytes], request: RecoveryRequest
+    ) -> list[RecoveryResponse | None]:
+        return [self.recover(m, request) for m in meter_ids]
 
 
 # --------------------------------------------------------------------------
@@ -1010,6 +1157,41 @@ def _check_sum(
         ) from None
 
 
+def _sum_pairs(pairs: Sequence[bytes]) -> tuple[int, int, int | None]:
+    """Sums mod l of 64-byte (value, blinding) pairs in one C call, and the
+    position of the first pair that is not two canonical scalars (or None)."""
+    if not pairs:
+        return 0, 0, None
+    sv, sb = _ffi.out_bytes(_SCALAR), _ffi.out_bytes(_SCALAR)
+    bad = ffi.new("size_t *")
+    blob = b"".join(pairs)
+    if len(blob) != 64 * len(pairs):
+        lengths = [len(p) for p in pairs]
+        return 0, 0, next(i for i, n in enumerate(lengths) if n != 64)
+    if lib.privbill_mask_sum(sv, sb, _ffi.in_buffer(blob), len(pairs), bad) != 0:
+        return 0, 0, int(bad[0])
+    return (
+        int.from_bytes(_ffi.to_bytes(sv), "little"),
+        int.from_bytes(_ffi.to_bytes(sb), "little"),
+        None,
+    )
+
+
+def _pair_int(masks: object) -> tuple[int, int] | None:
+    """A revealed (m_r, m_o) as two ints, or None if it is not two canonical scalars."""
+    if not isinstance(masks, tuple) or len(masks) != 2:
+        return None
+    out = []
+    for b in masks:
+        if not isinstance(b, bytes) or len(b) != _SCALAR:
+            return None
+        v = int.from_bytes(b, "little")
+        if v >= L:
+            return None
+        out.append(v)
+    return out[0], out[1]
+
+
 class Round:
     """One interval of the masking protocol, on the aggregator's side."""
 
@@ -1039,7 +1221,9 @@ class Round:
             raise DuplicateReportError(f"a second report from {rep.meter_id.hex()}")
         self.reports[rep.meter_id] = rep
 
-    def _request(self, kind: RequestKind, counted: Sequence[bytes]) -> RecoveryRequest:
+    def _request(
+        self, kind: RequestKind, counted: Sequence[bytes], late: Sequence[bytes] = ()
+    ) -> RecoveryRequest:
         ids = self.aggregator.roster.ids
         cs = set(counted)
         req = RecoveryRequest(
@@ -1048,96 +1232,181 @@ class Round:
             kind,
             tuple(m for m in ids if m in cs),
             tuple(m for m in ids if m not in cs),
+            tuple(late),
         )
         sig = self.aggregator.signing_key.sign(req.to_be_signed())
-        return RecoveryRequest(req.roster_digest, req.index, kind, req.counted, req.dropped, sig)
+        return dataclasses.replace(req, signature=sig)
+
+    def _ask(
+        self, meter_ids: Sequence[bytes], request: RecoveryRequest
+    ) -> Sequence[RecoveryResponse | None]:
+        transport = self.aggregator.transport
+        if transport is None:
+            return [None] * len(meter_ids)
+        many = getattr(transport, "recover_many", None)
+        if many is not None:
+            answers = list(many(meter_ids, request))
+            if len(answers) != len(meter_ids):
+                raise RecoveryError("the transport answered for another number of meters")
+            return answers
+        return [transport.recover(m, request) for m in meter_ids]
+
+    def _enough(self, counted: Sequence[bytes], when: str) -> None:
+        t = self.aggregator.roster.threshold
+        if len(counted) < t:
+            raise ThresholdError(f"interval {self.index}: {len(counted)} {when}, threshold {t}")
 
     def close(self) -> IntervalAggregate:
-        """Stop accepting reports, recover, unmask, verify."""
-        agg = self.aggregator
-        roster = agg.roster
+        """Stop accepting reports, recover, unmask, verify. Any failure aborts
+        the round (its error says why); nothing is released then."""
         if self.state != "collecting":
             raise AggregationError(f"interval {self.index}: the round is {self.state}")
         self.state = "recovery"
-        counted = [m for m in roster.ids if m in self.reports]
-        if len(counted) < roster.threshold:
+        try:
+            result = self._unmask()
+        except BaseException:
             self.state = "aborted"
-            raise ThresholdError(
-                f"interval {self.index}: {len(counted)} reports, threshold {roster.threshold}"
-            )
-        graph = roster.graph
-        # Phase 1: pairwise masks between counted meters and dropped neighbours.
-        # A counted meter that does not answer is moved to the dropped side and
-        # its own neighbours are asked again (no self share has been revealed yet).
-        pair_masks: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
-        asked: set[bytes] = set()
+            raise
+        self.state = "done"
+        return result
+
+    def _viable(self, counted: list[bytes]) -> list[bytes]:
+        """Leave out the meters that would refuse to answer: those with fewer
+        than ``k - s + 1`` counted neighbours (and, in turn, those that lose
+        too many neighbours that way)."""
+        roster = self.aggregator.roster
+        ids, graph, s = roster.ids, roster.graph, roster.share_threshold
+        cset = set(counted)
+        todo = list(counted)
+        while todo:
+            out = [
+                m
+                for m in todo
+                if m in cset
+                and sum(1 for j in graph[roster.position(m)] if ids[j] in cset)
+                < max(1, len(graph[roster.position(m)]) - s + 1)
+            ]
+            cset.difference_update(out)
+            todo = [ids[j] for m in out for j in graph[roster.position(m)] if ids[j] in cset]
+        counted = [m for m in counted if m in cset]
+        self._enough(counted, "counted with enough counted neighbours")
+        return counted
+
+    def _pairwise(self, counted: list[bytes]) -> tuple[list[bytes], int, int]:
+        """Phase 1: the pairwise masks of counted meters with their dropped
+        neighbours. A meter that does not answer, or leaves a requested mask
+        out, joins the dropped side and its neighbours are asked again (no
+        unmasking has been answered yet). Returns the counted set and the
+        sums (mod l) to subtract."""
+        roster = self.aggregator.roster
+        ids, graph, pos = roster.ids, roster.graph, roster.position
+        masks: dict[tuple[bytes, bytes], tuple[int, int]] = {}
+        answered_for: dict[bytes, frozenset[bytes]] = {}
         while True:
             cset = set(counted)
-            need = [
-                m
-                for m in counted
-                if any(roster.ids[j] not in cset for j in graph[roster.position(m)])
-                and not all(
-                    (m, roster.ids[j]) in pair_masks
-                    for j in graph[roster.position(m)]
-                    if roster.ids[j] not in cset
-                )
-            ]
+            need: dict[bytes, frozenset[bytes]] = {}
+            for w in ids:
+                if w in cset:
+                    continue
+                for j in graph[pos(w)]:
+                    m = ids[j]
+                    if m in cset and m not in need:
+                        dn = frozenset(ids[x] for x in graph[pos(m)] if ids[x] not in cset)
+                        if answered_for.get(m) != dn:
+                            need[m] = dn
             if not need:
                 break
             req = self._request("pairwise", counted)
-            silent = []
-            for m in need:
-                resp = agg.transport.recover(m, req) if agg.transport else None
-                if resp is None:
-                    silent.append(m)
+            silent = set()
+            for m, resp in zip(need, self._ask(list(need), req), strict=True):
+                got = {} if resp is None or resp.kind != "pairwise" else resp.pairwise
+                vals = {p: _pair_int(v) for p, v in got.items()}
+                if set(vals) != need[m] or any(v is None for v in vals.values()):
+                    silent.add(m)  # no answer, or not the masks asked for
                     continue
-                for peer, masks in resp.pairwise.items():
-                    pair_masks[(m, peer)] = masks
-                asked.add(m)
+                for peer, v in vals.items():
+                    masks[(m, peer)] = v  # type: ignore[assignment]
+                answered_for[m] = need[m]
             if silent:
-                counted = [m for m in counted if m not in set(silent)]
-                if len(counted) < roster.threshold:
-                    self.state = "aborted"
-                    raise ThresholdError(
-                        f"interval {self.index}: {len(counted)} counted after recovery dropouts"
-                    )
-        # Phase 2: self-mask shares of every counted meter, from its neighbours.
-        req = self._request("self", counted)
-        points: dict[bytes, dict[int, bytes]] = {m: {} for m in counted}
+                counted = [m for m in counted if m not in silent]
+                self._enough(counted, "counted after recovery dropouts")
         cset = set(counted)
-        holders = {roster.ids[j] for m in counted for j in graph[roster.position(m)]}
-        for h in sorted(holders):
-            resp = agg.transport.recover(h, req) if agg.transport else None
-            if resp is None:
+        r = o = 0
+        for (m, peer), (mr, mo) in masks.items():
+            if m in cset and peer not in cset:
+                sign = 1 if m < peer else -1  # m added the mask if its id is the smaller
+                r, o = r + sign * mr, o + sign * mo
+        return counted, r % L, o % L
+
+    def _late(self, counted: list[bytes], late: list[bytes]) -> tuple[int, int]:
+        """Phase 3, only for meters silent at the unmasking: what their answers
+        would have been, from their neighbours' self-mask shares (Lagrange in
+        the exponent) and unmasking pairs; RecoveryError if some are missing."""
+        roster = self.aggregator.roster
+        ids, graph, pos = roster.ids, roster.graph, roster.position
+        cset, lset = set(counted), set(late)
+        req = self._request("late", counted, late)
+        holders = sorted(
+            {ids[j] for u in late for j in graph[pos(u)] if ids[j] in cset and ids[j] not in lset}
+        )
+        points: dict[bytes, dict[int, bytes]] = {u: {} for u in late}
+        pairs: dict[tuple[bytes, bytes], tuple[int, int]] = {}
+        for h, resp in zip(holders, self._ask(holders, req), strict=True):
+            if resp is None or resp.kind != "late":
                 continue
-            x = roster.position(h) + 1
-            for target, pt in resp.self_points.items():
-                if target in cset:
-                    points[target][x] = pt
-        # Unmask: y-sums minus self masks minus the revealed pairwise masks.
-        s = roster.share_threshold
-        r_acc = Scalar.from_int(0)
-        o_acc = Scalar.from_int(0)
-        for m in counted:
-            rep = self.reports[m]
-            r_acc = r_acc + Scalar.from_bytes(rep.y_value)
-            o_acc = o_acc + Scalar.from_bytes(rep.y_blinding)
-        self_r, self_o = _self_masks(points, s, self.index)
-        r_acc, o_acc = r_acc - self_r, o_acc - self_o
-        for (m, peer), (mr, mo) in pair_masks.items():
-            if m not in cset or peer in cset:
-                continue
-            # m added the mask if its id is the smaller one: take it out.
-            if m < peer:
-                r_acc = r_acc - Scalar.from_bytes(mr)
-                o_acc = o_acc - Scalar.from_bytes(mo)
-            else:
-                r_acc = r_acc + Scalar.from_bytes(mr)
-                o_acc = o_acc + Scalar.from_bytes(mo)
-        total = int.from_bytes(bytes(r_acc), "little")
-        _check_sum(agg.commitments, self.index, counted, total, bytes(o_acc))
-        self.state = "done"
+            nb = {ids[j] for j in graph[pos(h)]}
+            for u, pt in resp.self_points.items():
+                if u in lset and u in nb and isinstance(pt, bytes):
+                    points[u][pos(h) + 1] = pt
+            for u, masks in resp.pairwise.items():
+                got = _pair_int(masks)
+                if u in lset and u in nb and got is not None:
+                    pairs[(h, u)] = got
+        sr, so = _self_masks(points, roster.share_threshold, self.index)
+        r, o = int.from_bytes(bytes(sr), "little"), int.from_bytes(bytes(so), "little")
+        for u in late:
+            for j in graph[pos(u)]:
+                v = ids[j]
+                if v not in cset or v in lset:
+                    continue  # dropped, or late too: the two terms cancel
+                pair = pairs.get((v, u))
+                if pair is None:
+                    raise RecoveryError(
+                        f"interval {self.index}: the unmasking pair of late meter "
+                        f"{u.hex()} with {v.hex()} did not arrive"
+                    )
+                sign = 1 if u < v else -1  # as u would have added it
+                r, o = r + sign * pair[0], o + sign * pair[1]
+        return r % L, o % L
+
+    def _unmask(self) -> IntervalAggregate:
+        agg = self.aggregator
+        roster = agg.roster
+        counted = [m for m in roster.ids if m in self.reports]
+        self._enough(counted, "reports")
+        counted = self._viable(counted)
+        counted, pr, po = self._pairwise(counted)
+        # Phase 2: one unmasking answer per counted meter (a 64-byte value).
+        answers = self._ask(counted, self._request("unmask", counted))
+        zs = [a.unmask if a is not None and a.kind == "unmask" else b"" for a in answers]
+        present = [i for i, z in enumerate(zs) if z]
+        while True:
+            zr, zo, bad = _sum_pairs([zs[i] for i in present])
+            if bad is None:
+                break
+            zs[present.pop(bad)] = b""  # a malformed answer counts as none
+        late = [m for m, z in zip(counted, zs, strict=True) if not z]
+        if late:
+            lr, lo = self._late(counted, late)
+            zr, zo = zr + lr, zo + lo
+        reps = self.reports
+        yr, yo, bad = _sum_pairs([reps[m].y_value + reps[m].y_blinding for m in counted])
+        if bad is not None:
+            raise MalformedReportError(f"the report of {counted[bad].hex()} is malformed")
+        total = (yr - zr - pr) % L
+        blinding = (yo - zo - po) % L
+        _check_sum(agg.commitments, self.index, counted, total, blinding.to_bytes(32, "little"))
+        cset = set(counted)
         return IntervalAggregate(
             self.index,
             start_of(self.index, roster.period),

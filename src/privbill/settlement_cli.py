@@ -43,6 +43,7 @@ from privbill.errors import PrivbillError, RangeError
 from privbill.keys import SigningKey
 from privbill.pedersen import commit_batch, derive_blinding
 from privbill.settlement import (
+    MIN_THRESHOLD,
     Aggregator,
     CommitmentBook,
     IntervalAggregate,
@@ -73,6 +74,7 @@ class GroupSpec:
     backend: str = "masking"
     paillier_bits: int = 3072
     threshold: int | None = None
+    min_threshold: int = MIN_THRESHOLD  # the meters' floor (MeterClient)
     degree: int | None = None
     pool: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
@@ -87,7 +89,7 @@ def simulate_group(spec: GroupSpec) -> list[IntervalAggregate]:
     rng = random.Random(f"privbill-settlement-demo/{spec.seed}/{spec.group_id}")
     customers = sorted(spec.readings)
     operator = SigningKey.generate()
-    meters = {c: MeterClient(meter_id_of(c)) for c in customers}
+    meters = {c: MeterClient(meter_id_of(c), min_threshold=spec.min_threshold) for c in customers}
     secret = {c: rng.randbytes(32) for c in customers}  # commitment secrets k (demo only)
     roster = Roster.create(
         spec.group_id.encode(),
@@ -210,8 +212,10 @@ def _configure(p: argparse.ArgumentParser, with_json: bool) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     readings, intervals = _demo_readings(args.households, args.days, args.consumption, args.seed)
-    if len(readings) < 3:
-        raise RangeError("a settlement group needs at least 3 households")
+    if len(readings) < MIN_THRESHOLD:
+        raise RangeError(
+            f"a settlement group needs at least {MIN_THRESHOLD} households (the meters' floor)"
+        )
     spec = GroupSpec(
         group_id="feeder-1",
         readings=readings,
