@@ -315,21 +315,70 @@ int privbill_mask_unmask(uint8_t z_value[32], uint8_t z_blinding[32],
     return 0;
 }
 
+/* Is s < l? Public data, so variable time: l = 2^252 + ..., and almost every
+ * scalar is decided by its top byte. */
+static int scalar_below_l_vartime(const uint8_t s[32])
+{
+    static const uint8_t l_le[32] = {
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+        0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
+    int i;
+    if (s[31] < 0x10) return 1;
+    for (i = 31; i >= 0; i--) {
+        if (s[i] != l_le[i]) return s[i] < l_le[i];
+    }
+    return 0;
+}
+
+/* acc (eight 32-bit limbs in 64-bit words, at most 2^32 terms) mod l. */
+static void limbs_reduce(uint8_t out[32], const uint64_t acc[8])
+{
+    uint8_t wide[64];
+    uint64_t carry = 0;
+    int i;
+    memset(wide, 0, sizeof wide);
+    for (i = 0; i < 8; i++) {
+        carry += acc[i];
+        privbill_store32_le(wide + 4 * i, (uint32_t)carry);
+        carry >>= 32;
+    }
+    privbill_store32_le(wide + 32, (uint32_t)carry);
+    privbill_scalar_reduce(out, wide);
+}
+
 int privbill_mask_sum(uint8_t sum_value[32], uint8_t sum_blinding[32], const uint8_t *pairs,
                       size_t count, size_t *first_bad)
 {
-    size_t i;
+    uint64_t acc_v[8], acc_b[8];
+    uint8_t part[32];
+    size_t i, start, end;
+    int k;
 
     memset(sum_value, 0, 32);
     memset(sum_blinding, 0, 32);
-    for (i = 0; i < count; i++) {
-        const uint8_t *v = pairs + 64 * i, *b = v + 32;
-        if (privbill_scalar_is_canonical(v) != 1 || privbill_scalar_is_canonical(b) != 1) {
-            *first_bad = i;
-            return -1;
+    /* Sum 32-bit limbs without carries, reducing every 2^31 terms. */
+    for (start = 0; start < count; start = end) {
+        end = count - start > ((size_t)1 << 31) ? start + ((size_t)1 << 31) : count;
+        memset(acc_v, 0, sizeof acc_v);
+        memset(acc_b, 0, sizeof acc_b);
+        for (i = start; i < end; i++) {
+            const uint8_t *v = pairs + 64 * i, *b = v + 32;
+            if (!scalar_below_l_vartime(v) || !scalar_below_l_vartime(b)) {
+                *first_bad = i;
+                memset(sum_value, 0, 32);
+                memset(sum_blinding, 0, 32);
+                return -1;
+            }
+            for (k = 0; k < 8; k++) {
+                acc_v[k] += privbill_load32_le(v + 4 * k);
+                acc_b[k] += privbill_load32_le(b + 4 * k);
+            }
         }
-        privbill_scalar_add(sum_value, sum_value, v);
-        privbill_scalar_add(sum_blinding, sum_blinding, b);
+        limbs_reduce(part, acc_v);
+        privbill_scalar_add(sum_value, sum_value, part);
+        limbs_reduce(part, acc_b);
+        privbill_scalar_add(sum_blinding, sum_blinding, part);
     }
     return 0;
 }

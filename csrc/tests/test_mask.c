@@ -308,6 +308,27 @@ static void test_mask_cancellation(void)
         memset(all[2] + 32, 0xff, 32);
         CHECK(privbill_mask_sum(ys_v, ys_b, all[0], NM, &bad) == -1 && bad == 2,
               "mask_sum accepted a non-canonical scalar");
+        /* l - 1 is canonical, l is not: the fast top-byte test is exact. */
+        {
+            static const uint8_t l_le[32] = {
+                0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+                0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
+            uint8_t edge[2][64], one[32];
+            memcpy(edge[0], l_le, 32);
+            edge[0][0] -= 1; /* l - 1 */
+            memset(edge[0] + 32, 0, 32);
+            memcpy(edge[1], edge[0], 64); /* twice: (l - 1) * 2 = l - 2 mod l */
+            CHECK(privbill_mask_sum(ys_v, ys_b, edge[0], 2, &bad) == 0, "l - 1 refused");
+            memset(one, 0, 32);
+            one[0] = 2;
+            privbill_scalar_sub(zs_v, zs_v, zs_v);
+            privbill_scalar_sub(zs_v, zs_v, one); /* -2 mod l */
+            CHECK(memcmp(ys_v, zs_v, 32) == 0, "(l - 1) + (l - 1) != l - 2");
+            memcpy(edge[1] + 32, l_le, 32);
+            CHECK(privbill_mask_sum(ys_v, ys_b, edge[0], 2, &bad) == -1 && bad == 1,
+                  "l accepted as a scalar");
+        }
         cnt[0] = 2;
         CHECK(privbill_mask_unmask(z[0], z[0] + 32, self[0], digest, index, keys[0][0], sub[0],
                                    cnt, NM - 1) == -1,

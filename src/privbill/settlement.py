@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import math
 import os
 import re
@@ -1039,7 +1040,7 @@ class CommitmentBook:
 
     def __init__(self) -> None:
         self._raw: dict[int, dict[bytes, bytes]] = {}
-        self._decoded: dict[int, tuple[CommitmentSet, dict[bytes, int]]] = {}
+        self._decoded: dict[int, tuple[CommitmentSet, dict[bytes, int], Element]] = {}
 
     def add(self, meter_id: bytes, index: int, commitment: Element | bytes) -> None:
         c = bytes(commitment)
@@ -1062,22 +1063,29 @@ class CommitmentBook:
         return self._raw.get(index, {}).get(meter_id)
 
     def sum(self, index: int, meter_ids: Sequence[bytes]) -> Element:
+        """The sum of the commitments of ``meter_ids`` (distinct) for ``index``.
+
+        The interval's commitments are decoded and summed once, on first use
+        (in effect when their batches arrive); a round then costs the sum of
+        the few commitments it leaves out, or of the ones it counts if fewer.
+        """
         dec = self._decoded.get(index)
         if dec is None:
             raw = self._raw.get(index, {})
             order = list(raw)
-            dec = (
-                CommitmentSet.from_bytes(b"".join(raw[m] for m in order)),
-                {m: i for i, m in enumerate(order)},
-            )
+            cs = CommitmentSet.from_bytes(b"".join(raw[m] for m in order))
+            dec = (cs, {m: i for i, m in enumerate(order)}, cs.sum())
             self._decoded[index] = dec
-        cs, pos = dec
-        try:
-            return cs.sum([pos[m] for m in meter_ids])
-        except KeyError as exc:
+        cs, pos, total = dec
+        wanted = set(meter_ids)
+        unknown = wanted - pos.keys()
+        if unknown:
             raise AggregateVerificationError(
-                f"no commitment of meter {exc.args[0].hex()} for interval {index}"
-            ) from None
+                f"no commitment of meter {min(unknown).hex()} for interval {index}"
+            )
+        if 2 * len(wanted) < len(pos):
+            return cs.sum([pos[m] for m in wanted])
+        return total - cs.sum([i for m, i in pos.items() if m not in wanted])
 
 
 class RecoveryTransport(Protocol):
@@ -1157,24 +1165,29 @@ def _check_sum(
         ) from None
 
 
-def _sum_pairs(pairs: Sequence[bytes]) -> tuple[int, int, int | None]:
-    """Sums mod l of 64-byte (value, blinding) pairs in one C call, and the
-    position of the first pair that is not two canonical scalars (or None)."""
-    if not pairs:
+def _sum_blob(blob: bytes, count: int) -> tuple[int, int, int | None]:
+    """Sums mod l of ``count`` 64-byte (value, blinding) pairs laid end to end, in
+    one C call, and the position of the first pair that is not two canonical
+    scalars (or None)."""
+    if not count:
         return 0, 0, None
     sv, sb = _ffi.out_bytes(_SCALAR), _ffi.out_bytes(_SCALAR)
     bad = ffi.new("size_t *")
-    blob = b"".join(pairs)
-    if len(blob) != 64 * len(pairs):
-        lengths = [len(p) for p in pairs]
-        return 0, 0, next(i for i, n in enumerate(lengths) if n != 64)
-    if lib.privbill_mask_sum(sv, sb, _ffi.in_buffer(blob), len(pairs), bad) != 0:
+    if lib.privbill_mask_sum(sv, sb, _ffi.in_buffer(blob), count, bad) != 0:
         return 0, 0, int(bad[0])
     return (
         int.from_bytes(_ffi.to_bytes(sv), "little"),
         int.from_bytes(_ffi.to_bytes(sb), "little"),
         None,
     )
+
+
+def _sum_pairs(pairs: Sequence[bytes]) -> tuple[int, int, int | None]:
+    """:func:`_sum_blob` of separate pairs (one of the wrong length is bad)."""
+    blob = b"".join(pairs)
+    if len(blob) != 64 * len(pairs):
+        return 0, 0, next(i for i, p in enumerate(pairs) if len(p) != 64)
+    return _sum_blob(blob, len(pairs))
 
 
 def _pair_int(masks: object) -> tuple[int, int] | None:
@@ -1200,6 +1213,7 @@ class Round:
         self.index = index
         self.state: Literal["collecting", "recovery", "done", "aborted"] = "collecting"
         self.reports: dict[bytes, MaskedReport] = {}
+        self._ys = bytearray()  # y_value || y_blinding of every accepted report
 
     def submit(self, report: MaskedReport | bytes) -> None:
         """Accept one report, or raise the :class:`ReportError` subclass that
@@ -1220,6 +1234,7 @@ class Round:
         if rep.meter_id in self.reports:
             raise DuplicateReportError(f"a second report from {rep.meter_id.hex()}")
         self.reports[rep.meter_id] = rep
+        self._ys += rep.y_value + rep.y_blinding
 
     def _request(
         self, kind: RequestKind, counted: Sequence[bytes], late: Sequence[bytes] = ()
@@ -1230,8 +1245,8 @@ class Round:
             self.aggregator.roster.digest,
             self.index,
             kind,
-            tuple(m for m in ids if m in cs),
-            tuple(m for m in ids if m not in cs),
+            tuple(filter(cs.__contains__, ids)),
+            tuple(itertools.filterfalse(cs.__contains__, ids)),
             tuple(late),
         )
         sig = self.aggregator.signing_key.sign(req.to_be_signed())
@@ -1275,19 +1290,20 @@ class Round:
         than ``k - s + 1`` counted neighbours (and, in turn, those that lose
         too many neighbours that way)."""
         roster = self.aggregator.roster
-        ids, graph, s = roster.ids, roster.graph, roster.share_threshold
+        ids, graph, pos, s = roster.ids, roster.graph, roster.position, roster.share_threshold
         cset = set(counted)
-        todo = list(counted)
+        # Only the neighbours of meters outside the counted set can lack counted neighbours.
+        todo = [ids[j] for w in ids if w not in cset for j in graph[pos(w)]]
         while todo:
-            out = [
+            out = {
                 m
                 for m in todo
                 if m in cset
-                and sum(1 for j in graph[roster.position(m)] if ids[j] in cset)
-                < max(1, len(graph[roster.position(m)]) - s + 1)
-            ]
+                and sum(1 for j in graph[pos(m)] if ids[j] in cset)
+                < max(1, len(graph[pos(m)]) - s + 1)
+            }
             cset.difference_update(out)
-            todo = [ids[j] for m in out for j in graph[roster.position(m)] if ids[j] in cset]
+            todo = [ids[j] for m in out for j in graph[pos(m)]]
         counted = [m for m in counted if m in cset]
         self._enough(counted, "counted with enough counted neighbours")
         return counted
@@ -1379,6 +1395,22 @@ class Round:
                 r, o = r + sign * pair[0], o + sign * pair[1]
         return r % L, o % L
 
+    def _report_sums(self, counted: list[bytes]) -> tuple[int, int]:
+        """Sums of the counted reports: of all accepted ones (one C call over the
+        running buffer) less those left out, when that is the shorter way."""
+        reps = self.reports
+        if len(self._ys) == 64 * len(reps) and 2 * len(counted) > len(reps):
+            cset = set(counted)
+            out = [m for m in reps if m not in cset]
+            yr, yo, bad = _sum_blob(bytes(self._ys), len(reps))
+            xr, xo, bad2 = _sum_pairs([reps[m].y_value + reps[m].y_blinding for m in out])
+            if bad is None and bad2 is None:
+                return (yr - xr) % L, (yo - xo) % L
+        yr, yo, bad = _sum_pairs([reps[m].y_value + reps[m].y_blinding for m in counted])
+        if bad is not None:
+            raise MalformedReportError(f"the report of {counted[bad].hex()} is malformed")
+        return yr, yo
+
     def _unmask(self) -> IntervalAggregate:
         agg = self.aggregator
         roster = agg.roster
@@ -1399,10 +1431,7 @@ class Round:
         if late:
             lr, lo = self._late(counted, late)
             zr, zo = zr + lr, zo + lo
-        reps = self.reports
-        yr, yo, bad = _sum_pairs([reps[m].y_value + reps[m].y_blinding for m in counted])
-        if bad is not None:
-            raise MalformedReportError(f"the report of {counted[bad].hex()} is malformed")
+        yr, yo = self._report_sums(counted)
         total = (yr - zr - pr) % L
         blinding = (yo - zo - po) % L
         _check_sum(agg.commitments, self.index, counted, total, blinding.to_bytes(32, "little"))
