@@ -210,9 +210,10 @@ def test_settlement_cbor_nested_map_keys() -> None:
     strict=True,
     reason="BUG: settlement messages compare their version with `obj[0] != 1`, and cbor2 "
     "decodes the simple value 1 (e1), true (f5) and the float 1.0 (f9 3c00) to values equal "
-    "to 1: a masked report, encrypted report or roster with one of those instead of 01 "
-    "decodes, a second encoding of one message. Fix: the strict reader privbill._cbor (no "
-    "simple values or floats), or `type(obj[0]) is int`.",
+    "to 1: a masked report or roster with one of those instead of 01 decodes, a second "
+    "encoding of one message (encrypted reports have their own strict reader since the "
+    "k-holder Paillier backend: test_paillier.py::test_report_decoding_is_strict). Fix: the "
+    "strict reader privbill._cbor (no simple values or floats), or `type(obj[0]) is int`.",
 )
 @pytest.mark.parametrize("version", [b"\xe1", b"\xf5", b"\xf9\x3c\x00"],
                          ids=["simple-1", "true", "float-1.0"])  # fmt: skip
