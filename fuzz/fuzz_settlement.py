@@ -41,7 +41,7 @@ SELECTORS = (
     "masked_report",
     "encrypted_report",
     "paillier_public_key",
-    "paillier_key_share",
+    "paillier_private_key",
     "paillier_ciphertext",
 )
 INDEX = 758208
@@ -67,7 +67,7 @@ def _known_slow(msg: bytes) -> bool:
         return False
 
 
-#: A fixed odd 512-bit modulus: the decoders only need its size and parity.
+#: Fixed odd 512-bit moduli (three holders): the decoders only need size and parity.
 PAILLIER_N = (1 << 511) + 187
 
 
@@ -88,8 +88,8 @@ class Group:
         self.roster = Roster.create(b"fuzz-feeder", [m.member for m in self.meters], threshold=3)
         self.signed = self.roster.sign(self.operator)
         self.agg = Aggregator(self.signed, self.operator, CommitmentBook())
-        pk = paillier.PaillierPublicKey(PAILLIER_N)
-        self.paillier = PaillierSettlement(pk, paillier.PackingParams(5), [])
+        keys = tuple(paillier.PaillierPublicKey(PAILLIER_N + 2 * j) for j in range(3))
+        self.paillier = PaillierSettlement(keys, paillier.PackingParams(5), [])
 
     def blinding(self, m: MeterClient) -> Scalar:
         return derive_blinding(_fixed("k"), m.meter_id, 0, INDEX)
@@ -145,8 +145,8 @@ def TestOneInput(data: bytes) -> None:
             PaillierRound(g.agg, g.paillier, INDEX).submit(enc)
         elif kind == "paillier_public_key":
             paillier.public_key_from_json(msg.decode("utf-8", "replace"))
-        elif kind == "paillier_key_share":
-            paillier.key_share_from_json(msg.decode("utf-8", "replace"))
+        elif kind == "paillier_private_key":
+            paillier.private_key_from_json(msg.decode("utf-8", "replace"))
         else:
             paillier.ciphertext_from_json(
                 msg.decode("utf-8", "replace"), paillier.PaillierPublicKey(PAILLIER_N)

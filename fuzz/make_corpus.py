@@ -23,6 +23,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+import gmpy2  # type: ignore[import-untyped]
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 if str(ROOT / "src") not in sys.path:  # run from a checkout without installing
@@ -247,9 +249,12 @@ def corpus_settlement() -> list[bytes]:
 
     g = fs.group()
     report = g.masked_report()
-    enc = EncryptedReport(g.meters[0].meter_id, g.roster.digest, fs.INDEX,
-                          12345678901234567890, bytes(64))  # fmt: skip
+    enc = EncryptedReport(g.meters[0].meter_id, g.roster.digest, g.paillier.keys_digest,
+                          fs.INDEX, (12345678901234567890,) * 3, bytes(64))  # fmt: skip
     n = fs.PAILLIER_N
+    # a small, valid private key (fixed primes), so mutations reach the key checks
+    p = int(gmpy2.next_prime(2**255 + 2**200))
+    q = int(gmpy2.next_prime(2**255 + 2**250))
     return [
         bytes([fs.SELECTORS.index("roster")]) + g.roster.encode(),
         bytes([fs.SELECTORS.index("signed_roster")]) + g.signed.encode(),
@@ -257,9 +262,9 @@ def corpus_settlement() -> list[bytes]:
         bytes([fs.SELECTORS.index("encrypted_report")]) + enc.encode(),
         bytes([fs.SELECTORS.index("paillier_public_key")])
         + json.dumps({"type": "paillier-public-key", "n": str(n)}).encode(),
-        bytes([fs.SELECTORS.index("paillier_key_share")])
+        bytes([fs.SELECTORS.index("paillier_private_key")])
         + json.dumps(
-            {"type": "paillier-key-share", "n": str(n), "holder": 1, "holders": 3, "d": "-12"}
+            {"type": "paillier-private-key", "n": str(p * q), "p": str(p), "q": str(q)}
         ).encode(),
         bytes([fs.SELECTORS.index("paillier_ciphertext")])
         + json.dumps({"type": "paillier-ciphertext", "c": "12345"}).encode(),

@@ -143,7 +143,7 @@ _N = str((1 << 511) + 187)
     [
         '{"type": "paillier-public-key", "n": "\u00b2"}',
         '{"type": "paillier-ciphertext", "c": "\u0661"}',
-        '{"type": "paillier-key-share", "n": "' + _N + '", "holder": 1, "holders": 3, "d": "--5"}',
+        '{"type": "paillier-private-key", "n": "' + _N + '", "p": "--5", "q": "7"}',
     ],
     ids=["superscript-two", "arabic-indic-one", "double-minus"],
 )
@@ -155,11 +155,12 @@ def test_paillier_json_non_ascii_digits(text: str) -> None:
         elif "ciphertext" in text:
             paillier.ciphertext_from_json(text, pk)
         else:
-            paillier.key_share_from_json(text)
+            paillier.private_key_from_json(text)
 
 
 def _encrypted_report(ciphertext: str) -> bytes:
-    return cbor2.dumps([1, bytes(16), bytes(32), 758208, ciphertext, bytes(64)], canonical=True)
+    fields = [1, bytes(16), bytes(32), bytes(32), 758208, [ciphertext, "12"], bytes(64)]
+    return cbor2.dumps(fields, canonical=True)
 
 
 @fixed(

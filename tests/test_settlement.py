@@ -272,7 +272,7 @@ def test_k_regular_group_with_dropouts() -> None:
 def test_paillier_backend_real_day(sgsc: dict[str, dict[int, int]]) -> None:
     ((readings, intervals),) = _groups(sgsc, 6, 1, 1)
     spec = GroupSpec(
-        "p", readings, intervals[:12], dropout=0.2, seed=2, backend="paillier", paillier_bits=768,
+        "p", readings, intervals[:12], dropout=0.2, seed=2, backend="paillier", paillier_bits=2048,
         threshold=3, min_threshold=2,
     )  # fmt: skip
     _check(spec, simulate_group(spec))

@@ -1,4 +1,4 @@
-"""Paillier encryption with decryption split among key holders (gmpy2).
+"""Paillier encryption (gmpy2) and the k-of-k additive sharing of the settlement backend.
 
 The second settlement backend (docs/settlement.md, "Paillier backend").
 Paillier (1999) with ``g = n + 1``: for a message ``m`` in ``[0, n)`` and a
@@ -6,30 +6,56 @@ random unit ``r``,
 
     E(m) = (1 + m*n) * r^n  mod n^2
 
-and ``E(a) * E(b) = E(a + b mod n)``. Decryption with the factors uses CRT;
-the settlement key is never used that way: a dealer splits the decryption
-exponent ``d`` (``d = 0 mod lambda``, ``d = 1 mod n``) additively among
-``k`` holders, ``d = d_1 + ... + d_k`` over the integers, and
-``E(m)^d = 1 + m*n mod n^2``. Each holder returns ``c^{d_j}``; the product
-of all ``k`` decrypts. Fewer than ``k`` holders learn nothing about ``m``:
-their shares are statistically independent of ``d`` (each of ``d_1 ..
-d_{k-1}`` uniform in ``[0, 2^128 * n^2)``).
+and ``E(a) * E(b) = E(a + b mod n)``. The holder of the factors decrypts by
+CRT (Paillier 1999, section 7; :meth:`PaillierPrivateKey.decrypt`).
+
+**Decryption needs all k key holders.** Each of the ``k`` holders owns an
+ordinary key pair (its own 3072-bit ``n_j``; no dealer, no shared exponent).
+A meter packs ``(reading, opening)`` into one integer ``m`` (:class:`PackingParams`),
+splits it into additive shares modulo ``2^K``,
+
+    x_1, ..., x_{k-1} uniform in [0, 2^K),   x_k = m - (x_1 + ... + x_{k-1})  mod 2^K,
+
+and encrypts share ``x_j`` under holder ``j``'s key. Holder ``j`` decrypts
+the product of its column of ciphertexts, i.e. ``S_j = sum_i x_ij``, and
+releases ``S_j mod 2^K``; the sum of the ``k`` released values mod ``2^K``
+is ``sum_i m_i`` (exact: ``K`` is chosen so that this sum is below ``2^K``).
+
+Why ``k - 1`` holders learn nothing about a household: the share vector is
+uniform on ``{x : x_1 + ... + x_k = m mod 2^K}``, so any ``k - 1`` of its
+coordinates are uniform and independent of ``m`` (perfectly); the missing
+share is under the missing holder's key (semantic security of Paillier,
+DCR assumption). In particular a holder that decrypts one meter's
+ciphertext learns a uniform value, and fresh shares are drawn for every
+report. What the released values add is ``S_j mod 2^K`` for each ``j``:
+given the sum, the ``k`` values are uniform subject to adding up to it, so
+they reveal the sum and nothing else. That all ``k`` holders never open one
+household's vector is the holders' job in :mod:`privbill.settlement`: they
+decrypt only products over at least ``t`` genuine reports of distinct
+roster members, one product per interval.
+
+The holder's fast path (:meth:`PaillierPrivateKey.decrypt_sum`) computes the
+column product modulo ``p^2`` only and takes the ``p`` half of CRT: the sum
+of shares is far below ``p``, so ``m mod p`` is ``m``. It releases a result
+only when it is below a bound under ``n^(1/4)``: an out-of-range plaintext
+(a malicious share) would otherwise make the result depend on ``p``.
 
 Meters precompute ``r^n mod n^2`` (:class:`RandomnessPool`), so encrypting
-online is one multiplication mod ``n^2``.
+online is one multiplication mod ``n^2`` per holder.
 
->>> pk, sk = generate_keypair(bits=512)          # 3072 by default; small for the example
->>> a, b = pk.encrypt(20), pk.encrypt(22)
->>> sk.decrypt(pk.add(a, b))
-42
->>> shares = deal(sk, holders=3)
->>> c = pk.add(a, b)
->>> combine(pk, [partial_decrypt(pk, s, c) for s in shares])
-42
->>> combine(pk, [partial_decrypt(pk, s, c) for s in shares[:2]])
-Traceback (most recent call last):
-    ...
-privbill.paillier.KeyHolderError: the partial decryptions do not combine: a holder is missing or bad
+Ciphertexts are ``gmpy2.mpz`` integers (they compare, hash and print like
+``int``; plain ints are accepted wherever a ciphertext is).
+
+>>> keys = [generate_keypair(bits=2048) for _ in range(3)]    # 3072 by default
+>>> pp = PackingParams(max_households=4)
+>>> def report(r, o):                                          # one meter's ciphertexts
+...     shares = pp.split(pp.pack(r, o), 3)
+...     return [pk.encrypt(x) for (pk, _), x in zip(keys, shares)]
+>>> reports = [report(100, 7), report(250, 9)]
+>>> sums = [sk.decrypt_sum([c[j] for c in reports], 2 << pp.share_bits) % (1 << pp.share_bits)
+...         for j, (_, sk) in enumerate(keys)]
+>>> pp.unpack(pp.join(sums))
+(350, 16)
 
 Keys and ciphertexts serialise to JSON with integers as decimal strings
 (:func:`to_json`, :func:`public_key_from_json`, ...): never pickle.
@@ -51,17 +77,16 @@ from privbill.errors import AggregationError, FormatError, RangeError
 
 __all__ = [
     "DEFAULT_BITS",
+    "SHARE_SLACK_BITS",
     "KeyHolderError",
-    "KeyShare",
     "PackingParams",
     "PaillierPrivateKey",
     "PaillierPublicKey",
     "RandomnessPool",
-    "combine",
-    "deal",
+    "ciphertext_from_json",
     "generate_keypair",
-    "key_share_from_json",
-    "partial_decrypt",
+    "is_ciphertext_int",
+    "private_key_from_json",
     "public_key_from_json",
     "to_json",
 ]
@@ -70,12 +95,23 @@ __all__ = [
 DEFAULT_BITS: Final = 3072
 #: Smallest modulus accepted (tests only; never deploy below DEFAULT_BITS).
 MIN_BITS: Final = 256
-#: Statistical hiding of the additive key shares.
-_SHARE_SLACK_BITS: Final = 128
+#: Largest modulus accepted (bounds the work any decoded key can ask for).
+MAX_BITS: Final = 8192
+#: Statistical slack of the share modulus 2^K (see PackingParams.share_bits).
+SHARE_SLACK_BITS: Final = 128
+#: Longest decimal integer read (a ciphertext of an 8192-bit key has 4933 digits).
+_MAX_DIGITS: Final = 5000
+
+_MPZ: Final = type(gmpy2.mpz(0))
 
 
 class KeyHolderError(AggregationError):
-    """A key holder is missing, or a partial decryption is invalid."""
+    """A key holder is missing, or cannot release its decryption."""
+
+
+def is_ciphertext_int(v: object) -> bool:
+    """``True`` for an ``int`` (not ``bool``) or a ``gmpy2.mpz``."""
+    return type(v) is _MPZ or (isinstance(v, int) and not isinstance(v, bool))
 
 
 def _random_prime(bits: int) -> Any:
@@ -99,8 +135,9 @@ class PaillierPublicKey:
     n: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.n, int) or self.n.bit_length() < MIN_BITS or self.n % 2 == 0:
-            raise RangeError(f"a Paillier modulus is an odd integer of >= {MIN_BITS} bits")
+        n = self.n
+        if not isinstance(n, int) or not MIN_BITS <= n.bit_length() <= MAX_BITS or n % 2 == 0:
+            raise RangeError(f"a Paillier modulus is odd, of {MIN_BITS} to {MAX_BITS} bits")
 
     @property
     def nsquare(self) -> Any:
@@ -122,68 +159,121 @@ class PaillierPublicKey:
             if gmpy2.gcd(r, n) == 1:
                 return gmpy2.powmod(r, n, self.nsquare)
 
-    def encrypt(self, m: int, rn: Any = None) -> int:
+    def encrypt(self, m: int, rn: Any = None) -> Any:
         """``(1 + m*n) * r^n mod n^2``; ``rn`` from a :class:`RandomnessPool`
         makes this one multiplication. ``m`` must be in ``[0, n)``."""
         if isinstance(m, bool) or not isinstance(m, int) or not 0 <= m < self.n:
             raise RangeError("a Paillier plaintext is an int in [0, n)")
         if rn is None:
             rn = self.random_rn()
-        n2 = self.nsquare
-        return int((1 + gmpy2.mpz(m) * self.n) * rn % n2)
+        return (gmpy2.mpz(m) * self.n + 1) * rn % self.nsquare
 
-    def add(self, *cts: int) -> int:
+    def add(self, *cts: Any) -> Any:
         """The ciphertext of the sum of the plaintexts (mod n)."""
         return self.add_many(cts)
 
-    def add_many(self, cts: Iterable[int]) -> int:
-        """Product of many ciphertexts mod n^2 (the aggregator's job)."""
+    def add_many(self, cts: Iterable[Any]) -> Any:
+        """Product of many ciphertexts mod n^2."""
         n2 = self.nsquare
         acc = gmpy2.mpz(1)
         for c in cts:
             acc = acc * c % n2
-        return int(acc)
+        return acc
 
-    def check_ciphertext(self, c: object) -> int:
-        """``c`` if it is an int in ``[1, n^2)`` prime to ``n``, else FormatError."""
-        if isinstance(c, bool) or not isinstance(c, int) or not 0 < c < self.nsquare:
+    def check_ciphertext(self, c: object) -> Any:
+        """``c`` (as mpz) if it is an integer in ``[1, n^2)`` prime to ``n``, else FormatError."""
+        v = gmpy2.mpz(c) if is_ciphertext_int(c) else None
+        if v is None or not 0 < v < self.nsquare:
             raise FormatError("a ciphertext is an int in [1, n^2)")
-        if gmpy2.gcd(c, self.n) != 1:
+        if gmpy2.gcd(v, self.n) != 1:
             raise FormatError("a ciphertext must be a unit mod n")
-        return c
+        return v
 
 
 @dataclass(frozen=True)
 class PaillierPrivateKey:
-    """The factors; decryption by CRT (used by the dealer and in tests only)."""
+    """The factors ``p < q`` of ``n`` (of equal length), with the CRT constants
+    precomputed (``h_p``, ``h_q`` as in Paillier's paper, ``p^-1 mod q``)."""
 
     public: PaillierPublicKey
     p: int = field(repr=False)
     q: int = field(repr=False)
+    # Precomputed in __post_init__ (gmpy2.mpz): p, q, p^2, q^2, h_p, h_q, p^-1 mod q.
+    _p: Any = field(init=False, repr=False, compare=False)
+    _q: Any = field(init=False, repr=False, compare=False)
+    _pp: Any = field(init=False, repr=False, compare=False)
+    _qq: Any = field(init=False, repr=False, compare=False)
+    _hp: Any = field(init=False, repr=False, compare=False)
+    _hq: Any = field(init=False, repr=False, compare=False)
+    _pinv: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        p, q = self.p, self.q
+        if not (isinstance(p, int) and isinstance(q, int) and 1 < p < q and p * q == self.public.n):
+            raise RangeError("a Paillier private key is p < q with p*q = n")
+        if p.bit_length() != q.bit_length():  # so p > 2^(bits/2 - 1): decrypt_sum relies on it
+            raise RangeError("the factors of a Paillier key have the same length")
+        mp, mq = gmpy2.mpz(p), gmpy2.mpz(q)
+        if gmpy2.gcd(mp * mq, (mp - 1) * (mq - 1)) != 1:  # also gcd(p, q) = 1
+            raise RangeError("a Paillier private key needs gcd(n, (p-1)(q-1)) = 1")
+        # (1+n)^(p-1) = 1 + (p-1)*n mod p^2, so L_p of it is (p-1)*q = -q mod p,
+        # and h_p, its inverse, is -q^-1 mod p (the same for q).
+        consts = {
+            "_p": mp,
+            "_q": mq,
+            "_pp": mp * mp,
+            "_qq": mq * mq,
+            "_hp": (-gmpy2.invert(mq, mp)) % mp,
+            "_hq": (-gmpy2.invert(mp, mq)) % mq,
+            "_pinv": gmpy2.invert(mp, mq),
+        }
+        for k, v in consts.items():
+            object.__setattr__(self, k, v)
 
     def __repr__(self) -> str:
         return f"PaillierPrivateKey(<{self.public.bits}-bit, secret>)"
 
-    def decrypt(self, c: int) -> int:
-        """CRT decryption: ``m_p = L_p(c^{p-1} mod p^2) * h_p mod p``, same for q,
-        then recombine (Paillier 1999, section 7)."""
-        p, q = gmpy2.mpz(self.p), gmpy2.mpz(self.q)
-        n = p * q
-        pp, qq = p * p, q * q
-        g = n + 1
-        hp = gmpy2.invert((gmpy2.powmod(g, p - 1, pp) - 1) // p, p)
-        hq = gmpy2.invert((gmpy2.powmod(g, q - 1, qq) - 1) // q, q)
-        mp = (gmpy2.powmod(c, p - 1, pp) - 1) // p * hp % p
-        mq = (gmpy2.powmod(c, q - 1, qq) - 1) // q * hq % q
-        u = (mq - mp) * gmpy2.invert(p, q) % q
+    def decrypt(self, c: Any) -> int:
+        """CRT decryption: ``m_p = L_p(c^{p-1} mod p^2) * h_p mod p``, the same
+        for q, recombined (Paillier 1999, section 7)."""
+        p, q, pp, qq = self._p, self._q, self._pp, self._qq
+        mp = (gmpy2.powmod(c, p - 1, pp) - 1) // p * self._hp % p
+        mq = (gmpy2.powmod(c, q - 1, qq) - 1) // q * self._hq % q
+        u = (mq - mp) * self._pinv % q
         return int(mp + u * p)
+
+    def decrypt_sum(self, ciphertexts: Iterable[Any], bound: int) -> int:
+        """The sum of the plaintexts of ``ciphertexts``, known to be below ``bound``.
+
+        Only the ``p`` half of CRT: the product modulo ``p^2`` (each
+        ciphertext reduced first: cheaper than a product mod ``n^2``), one
+        exponentiation ``^(p-1)`` mod ``p^2``, which gives the sum mod ``p``:
+        the sum itself, as it is below ``bound < p``. A result ``>= bound``
+        raises :class:`RangeError` and is never returned: had a plaintext been
+        out of range, the sum mod ``p`` would depend on ``p``. A returned value
+        is safe to release because ``bound <= 2^(bits/4)``: a plaintext ``T >= p``
+        with ``T mod p < bound`` would give a small root of ``T - x = 0 mod p``,
+        which Coppersmith's method finds (it factors ``n``), so nobody who
+        cannot factor ``n`` can make one.
+        """
+        if bound.bit_length() > self.public.bits // 4:
+            raise RangeError(f"the bound must be at most 2^{self.public.bits // 4}")
+        p, pp = self._p, self._pp
+        acc = gmpy2.mpz(1)
+        for c in ciphertexts:
+            acc = acc * (c % pp) % pp
+        if acc % p == 0:
+            raise RangeError("a ciphertext is not a unit mod p")
+        m = (gmpy2.powmod(acc, p - 1, pp) - 1) // p * self._hp % p
+        if m >= bound:
+            raise RangeError("the sum is out of range: a plaintext is not a share")
+        return int(m)
 
 
 def generate_keypair(bits: int = DEFAULT_BITS) -> tuple[PaillierPublicKey, PaillierPrivateKey]:
     """A fresh key: two random primes of ``bits/2`` bits each, distinct,
     with ``gcd(n, (p-1)(q-1)) = 1`` (automatic for equal-size primes) and
-    ``|p - q|`` large. Safe primes are not needed by this sharing (they are
-    by Shoup's t-of-k scheme)."""
+    ``|p - q|`` large (Fermat's method is hopeless)."""
     if bits < MIN_BITS or bits % 2:
         raise RangeError(f"modulus bits must be even and >= {MIN_BITS}")
     while True:
@@ -194,55 +284,7 @@ def generate_keypair(bits: int = DEFAULT_BITS) -> tuple[PaillierPublicKey, Paill
         n = p * q
         if n.bit_length() == bits and gmpy2.gcd(n, (p - 1) * (q - 1)) == 1:
             pk = PaillierPublicKey(int(n))
-            return pk, PaillierPrivateKey(pk, int(p), int(q))
-
-
-@dataclass(frozen=True)
-class KeyShare:
-    """Holder ``holder`` (1-based) of ``holders``: its additive share ``d_j``
-    of the decryption exponent (may be negative for the last holder)."""
-
-    public: PaillierPublicKey
-    holder: int
-    holders: int
-    d: int = field(repr=False)
-
-    def __repr__(self) -> str:
-        return f"KeyShare(holder {self.holder} of {self.holders}, <secret>)"
-
-
-def deal(sk: PaillierPrivateKey, holders: int) -> list[KeyShare]:
-    """The trusted dealer at setup: ``d = lambda * (lambda^-1 mod n)``, split
-    into ``holders`` additive shares. The dealer then forgets ``sk``."""
-    if not 2 <= holders <= 64:
-        raise RangeError("between 2 and 64 key holders")
-    p, q = gmpy2.mpz(sk.p), gmpy2.mpz(sk.q)
-    n = p * q
-    lam = gmpy2.lcm(p - 1, q - 1)
-    d = lam * gmpy2.invert(lam, n)  # = 0 mod lambda, = 1 mod n
-    bound = (1 << _SHARE_SLACK_BITS) * int(n) ** 2
-    parts = [secrets.randbelow(bound) for _ in range(holders - 1)]
-    parts.append(int(d) - sum(parts))
-    return [KeyShare(sk.public, j + 1, holders, v) for j, v in enumerate(parts)]
-
-
-def partial_decrypt(pk: PaillierPublicKey, share: KeyShare, c: int) -> int:
-    """``c^{d_j} mod n^2`` (a negative share uses the inverse of ``c``)."""
-    if share.public != pk:
-        raise KeyHolderError("the key share belongs to another key")
-    pk.check_ciphertext(c)
-    return int(gmpy2.powmod(gmpy2.mpz(c), share.d, pk.nsquare))
-
-
-def combine(pk: PaillierPublicKey, partials: Sequence[int]) -> int:
-    """The plaintext from the partial decryptions of all holders:
-    ``m = (prod c_j mod n^2 - 1) / n``. Raises :class:`KeyHolderError` when
-    the product is not of the form ``1 + m*n`` (a missing or wrong partial;
-    caught with probability ``1 - 1/p``)."""
-    t = pk.add_many(partials)
-    if (t - 1) % pk.n:
-        raise KeyHolderError("the partial decryptions do not combine: a holder is missing or bad")
-    return (t - 1) // pk.n
+            return pk, PaillierPrivateKey(pk, int(min(p, q)), int(max(p, q)))
 
 
 class RandomnessPool:
@@ -265,12 +307,12 @@ class RandomnessPool:
     def take(self) -> Any:
         return self._pool.pop() if self._pool else self.public.random_rn()
 
-    def encrypt(self, m: int) -> int:
+    def encrypt(self, m: int) -> Any:
         return self.public.encrypt(m, self.take())
 
 
 # --------------------------------------------------------------------------
-# packing (r, o) into one plaintext
+# packing (r, o) into one plaintext, and its additive shares
 # --------------------------------------------------------------------------
 
 #: The group order of ristretto255 (openings are mod l).
@@ -279,30 +321,66 @@ _L: Final = 2**252 + 27742317777372353535851937790883648493
 
 @dataclass(frozen=True)
 class PackingParams:
-    """``m = r + 2^B * o`` with ``B = value_bits + ceil(log2(max_households))``:
-    ``r`` (Wh, below ``2^value_bits``) in the low bits with room for the sum
-    of ``max_households`` readings, the opening ``o`` (mod l, below 2^253) in
-    the high bits. The sum of ``N <= max_households`` plaintexts is
-    ``R + 2^B * O'`` with ``R < 2^B`` and ``O' < N*l``, so it never wraps
-    mod ``n`` when ``2^B * max_households * l < n`` (checked by :meth:`check`).
+    """``m = r + 2^B * o`` and its shares mod ``2^K``.
+
+    With ``h = ceil(log2(max_households))`` (so ``N <= 2^h`` households):
+
+    - ``B = shift = value_bits + h``: the reading ``r < 2^value_bits`` in the
+      low bits with room for the sum of ``N`` readings (no carry into ``o``);
+    - ``width = B + 253``: one packed value is below ``2^width`` (``o < l < 2^253``),
+      so a sum ``M`` of ``N`` of them is below ``2^(width + h)``;
+    - ``K = share_bits = width + h + 128``: ``M < 2^K``, so the holders'
+      released sums add up to ``M`` exactly mod ``2^K``. The 128 extra bits
+      make whether a meter's shares wrap mod ``2^K`` independent of its
+      value (statistical distance below ``2^-128``), so not even the integer
+      sums the holders see depend on more than ``M``;
+    - ``sum_bound = N * 2^K``: a holder's sum of at most ``N`` shares is
+      below it, which must be below ``2^(bits/4)`` of every holder key
+      (:meth:`check`; 3072-bit keys hold any roster, 2048-bit ones up to 2^20).
 
     >>> pp = PackingParams(max_households=1000)
-    >>> pp.shift, pp.unpack(pp.pack(5, 7) + pp.pack(6, 8))
-    (74, (11, 15))
+    >>> pp.shift, pp.width, pp.share_bits, pp.unpack(pp.pack(5, 7) + pp.pack(6, 8))
+    (74, 327, 465, (11, 15))
+    >>> shares = pp.split(pp.pack(5, 7), 3)
+    >>> len(shares), all(0 <= x < 1 << pp.share_bits for x in shares)
+    (3, True)
+    >>> pp.unpack(pp.join(shares))
+    (5, 7)
     """
 
     max_households: int
     value_bits: int = 64
 
     @property
+    def headroom(self) -> int:
+        return max(1, (self.max_households - 1).bit_length())
+
+    @property
     def shift(self) -> int:
-        return self.value_bits + max(1, (self.max_households - 1).bit_length())
+        return self.value_bits + self.headroom
+
+    @property
+    def width(self) -> int:
+        return self.shift + _L.bit_length()
+
+    @property
+    def share_bits(self) -> int:
+        return self.width + self.headroom + SHARE_SLACK_BITS
+
+    @property
+    def sum_bound(self) -> int:
+        return self.max_households << self.share_bits
 
     def check(self, pk: PaillierPublicKey) -> None:
-        """RangeError unless sums of ``max_households`` packed values fit below n."""
-        if (1 << self.shift) * self.max_households * _L >= pk.n:
+        """RangeError unless this key's holder can decrypt sums of ``max_households`` shares."""
+        self.check_bits(pk.bits)
+
+    def check_bits(self, bits: int) -> None:
+        """:meth:`check` for a key of ``bits`` bits, before generating it."""
+        if self.sum_bound.bit_length() > bits // 4:
             raise RangeError(
-                f"a {pk.bits}-bit modulus cannot hold sums of {self.max_households} packed values"
+                f"a {bits}-bit modulus cannot hold sums of {self.max_households} shares"
+                f" of {self.share_bits} bits (needs >= {4 * self.sum_bound.bit_length()} bits)"
             )
 
     def pack(self, r: int, o: int) -> int:
@@ -316,32 +394,54 @@ class PackingParams:
         """``(R, O mod l)`` from a sum of packed values."""
         return m & ((1 << self.shift) - 1), (m >> self.shift) % _L
 
+    def split(self, m: int, parties: int) -> list[int]:
+        """``parties`` additive shares of ``m`` mod ``2^K``: all but the last uniform."""
+        if not 0 <= m < 1 << self.width:
+            raise RangeError("only a packed value is split")
+        if not 2 <= parties <= 64:
+            raise RangeError("between 2 and 64 key holders")
+        k = self.share_bits
+        return _shares(m, [secrets.randbits(k) for _ in range(parties - 1)], k)
+
+    def join(self, sums: Sequence[int]) -> int:
+        """The packed sum from the holders' released sums: their total mod ``2^K``."""
+        return sum(sums) % (1 << self.share_bits)
+
+
+def _shares(m: int, draws: Sequence[int], bits: int) -> list[int]:
+    """The shares of ``m`` mod ``2^bits`` given ``k - 1`` uniform draws: the
+    draws, then ``m`` minus their sum. Any ``k - 1`` shares are uniform
+    whatever ``m`` is: the map from draws to any ``k - 1`` shares is a
+    bijection (tests/test_paillier.py checks it exhaustively for small ``bits``)."""
+    return [*draws, (m - sum(draws)) % (1 << bits)]
+
 
 # --------------------------------------------------------------------------
 # JSON (integers as decimal strings; never pickle)
 # --------------------------------------------------------------------------
 
 
-def to_json(obj: PaillierPublicKey | KeyShare | int) -> str:
-    """A public key, a key share or a ciphertext as JSON.
+def to_json(obj: PaillierPublicKey | PaillierPrivateKey | Any) -> str:
+    """A public key, a private key or a ciphertext as JSON.
 
     >>> pk = PaillierPublicKey(2**255 + 95)
     >>> public_key_from_json(to_json(pk)) == pk
     True
+    >>> to_json(gmpy2.mpz(12345))
+    '{"type": "paillier-ciphertext", "c": "12345"}'
     """
     if isinstance(obj, PaillierPublicKey):
         return json.dumps({"type": "paillier-public-key", "n": str(obj.n)})
-    if isinstance(obj, KeyShare):
+    if isinstance(obj, PaillierPrivateKey):
         return json.dumps(
             {
-                "type": "paillier-key-share",
+                "type": "paillier-private-key",
                 "n": str(obj.public.n),
-                "holder": obj.holder,
-                "holders": obj.holders,
-                "d": str(obj.d),
+                "p": str(obj.p),
+                "q": str(obj.q),
             }
         )
-    if isinstance(obj, int) and not isinstance(obj, bool):
+    if is_ciphertext_int(obj):
         return json.dumps({"type": "paillier-ciphertext", "c": str(obj)})
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
@@ -358,38 +458,46 @@ def _load(text: str, kind: str) -> dict[str, Any]:
 
 #: Canonical decimal strings: one encoding per integer.
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
-_SIGNED_DECIMAL = re.compile(r"0|-?[1-9][0-9]*")
 
 
-def _int(obj: dict[str, Any], key: str, signed: bool = False) -> int:
+def _int(obj: dict[str, Any], key: str) -> Any:
     v = obj.get(key)
-    pattern = _SIGNED_DECIMAL if signed else _DECIMAL
-    if not isinstance(v, str) or not pattern.fullmatch(v):
+    if not isinstance(v, str) or not _DECIMAL.fullmatch(v):
         raise FormatError(f"{key} must be a decimal string (ASCII digits, no leading zeros)")
-    if len(v) > 4000:
+    if len(v) > _MAX_DIGITS:
         raise FormatError(f"{key} is too long")
-    return int(v)
+    return gmpy2.mpz(v)  # no int() digit limit, and several times faster
+
+
+def _fields(obj: dict[str, Any], names: set[str]) -> None:
+    if set(obj) != names | {"type"}:
+        raise FormatError(f"expected exactly the fields {sorted(names)}")
 
 
 def public_key_from_json(text: str) -> PaillierPublicKey:
     obj = _load(text, "paillier-public-key")
+    _fields(obj, {"n"})
     try:
-        return PaillierPublicKey(_int(obj, "n"))
+        return PaillierPublicKey(int(_int(obj, "n")))
     except RangeError as exc:
         raise FormatError(str(exc)) from None
 
 
-def key_share_from_json(text: str) -> KeyShare:
-    obj = _load(text, "paillier-key-share")
-    holder, holders = obj.get("holder"), obj.get("holders")
-    if not isinstance(holder, int) or not isinstance(holders, int) or not 1 <= holder <= holders:
-        raise FormatError("holder must be in [1, holders]")
-    return KeyShare(PaillierPublicKey(_int(obj, "n")), holder, holders, _int(obj, "d", True))
+def private_key_from_json(text: str) -> PaillierPrivateKey:
+    """Strict: ``p < q`` primes of equal length with ``p * q = n``."""
+    obj = _load(text, "paillier-private-key")
+    _fields(obj, {"n", "p", "q"})
+    n, p, q = (_int(obj, k) for k in ("n", "p", "q"))
+    try:
+        key = PaillierPrivateKey(PaillierPublicKey(int(n)), int(p), int(q))
+    except RangeError as exc:
+        raise FormatError(str(exc)) from None
+    if not (gmpy2.is_prime(p) and gmpy2.is_prime(q)):
+        raise FormatError("p and q must be prime")
+    return key
 
 
-def ciphertext_from_json(text: str, pk: PaillierPublicKey) -> int:
+def ciphertext_from_json(text: str, pk: PaillierPublicKey) -> Any:
     obj = _load(text, "paillier-ciphertext")
+    _fields(obj, {"c"})
     return pk.check_ciphertext(_int(obj, "c"))
-
-
-__all__ += ["ciphertext_from_json"]

@@ -22,9 +22,11 @@ Two backends behind one interface:
   self mask whose secret is Shamir-shared among its neighbours (double
   masking, Bonawitz et al. 2017). The meter side is in the C core
   (``privbill_mask_report``).
-- ``"paillier"``: each meter encrypts ``(r_i, o_i)`` packed into one
-  Paillier plaintext (:mod:`privbill.paillier`); the aggregator multiplies
-  the ciphertexts; key holders decrypt only that product, all together.
+- ``"paillier"``: each meter packs ``(r_i, o_i)`` into one integer, splits
+  it into additive shares, one per key holder, and encrypts each under that
+  holder's own Paillier key (:mod:`privbill.paillier`); each holder decrypts
+  only the product of its shares over the counted reports, and all of them
+  are needed for the sum.
 
 A whole group in a few lines (meters, roster, one interval, one dropout):
 
@@ -69,6 +71,7 @@ from datetime import datetime
 from typing import Any, Final, Literal, Protocol
 
 import cbor2
+import gmpy2  # type: ignore[import-untyped]
 import nacl.bindings
 import nacl.exceptions
 
@@ -86,8 +89,17 @@ from privbill.errors import (
 )
 from privbill.group import Element, L, Scalar
 from privbill.intervals import DEFAULT_PERIOD, check_period, start_of
-from privbill.keys import SigningKey, VerifyingKey
-from privbill.paillier import KeyHolderError
+from privbill.keys import SigningKey, VerifyingKey, verify_many
+from privbill.paillier import (
+    DEFAULT_BITS,
+    KeyHolderError,
+    PackingParams,
+    PaillierPrivateKey,
+    PaillierPublicKey,
+    RandomnessPool,
+    generate_keypair,
+    is_ciphertext_int,
+)
 from privbill.pedersen import CommitmentSet, verify_opening
 
 #: A canonical decimal string (ASCII digits, no leading zeros): one encoding per integer.
@@ -1481,8 +1493,8 @@ class Aggregator:
 
     ``backend="masking"`` needs a ``transport`` to reach meters for dropout
     recovery; ``backend="paillier"`` needs ``paillier`` (a
-    :class:`privbill.paillier.PaillierSettlement`: the public key, the key
-    holders, and the meters' signing keys from the roster).
+    :class:`PaillierSettlement`: the holders' public keys and the key
+    holders; meters' signing keys come from the roster).
     """
 
     def __init__(
@@ -1556,170 +1568,413 @@ def run_groups(
 # --------------------------------------------------------------------------
 # the Paillier backend
 # --------------------------------------------------------------------------
+#
+# k key holders, each with its own Paillier key pair. A meter splits its packed
+# (value, blinding) into k additive shares mod 2^K and encrypts share j under
+# holder j's key (privbill.paillier says why k - 1 holders learn nothing).
+# Holder j multiplies its own column of ciphertexts over >= t genuine reports,
+# once per interval, decrypts with its factors and releases the sum of its
+# shares mod 2^K; the aggregator adds the k releases mod 2^K.
 
-_PAILLIER_REPORT_DOMAIN: Final = b"privbill/v1/settlement/paillier-report"
+_PAILLIER_REPORT_DOMAIN: Final = b"privbill/v1/settlement/paillier-shares"
+_PAILLIER_KEYS_DOMAIN: Final = b"privbill/v1/settlement/paillier-keys"
+_PAILLIER_CT_DOMAIN: Final = b"privbill/v1/settlement/paillier-ciphertext"
+_MAX_HOLDERS: Final = 64
+#: Longest ciphertext in decimal (keys up to 8192 bits: n^2 has 4933 digits).
+_MAX_CT_DIGITS: Final = 5000
+_CT_DECIMAL = re.compile(rb"[1-9][0-9]*")  # canonical, and a ciphertext is never 0
+
+
+def _paillier_keys_digest(
+    public_keys: Sequence[PaillierPublicKey], packing: PackingParams
+) -> bytes:
+    """32 bytes naming the holders' keys (in order) and the packing. Reports
+    carry it, so a report made for other keys is refused before anyone decrypts."""
+    obj = [packing.value_bits, packing.max_households, [str(pk.n) for pk in public_keys]]
+    return hashlib.sha512(_PAILLIER_KEYS_DOMAIN + _cbor(obj)).digest()[:32]
+
+
+def _cbor_head(data: bytes, pos: int) -> tuple[int, int, int]:
+    """One CBOR head at ``pos``: (major type, argument, next position), shortest form only."""
+    if pos >= len(data):
+        raise MalformedReportError("report: truncated")
+    major, info = data[pos] >> 5, data[pos] & 0x1F
+    if info < 24:
+        return major, info, pos + 1
+    if info > 27:
+        raise MalformedReportError("report: indefinite length or reserved CBOR encoding")
+    size = 1 << (info - 24)
+    end = pos + 1 + size
+    if end > len(data):
+        raise MalformedReportError("report: truncated")
+    arg = int.from_bytes(data[pos + 1 : end], "big")
+    if arg < (24 if size == 1 else 1 << (4 * size)):
+        raise MalformedReportError("report: integer or length not in shortest form")
+    return major, arg, end
 
 
 @dataclass(frozen=True)
 class EncryptedReport:
-    """One meter's Paillier ciphertext of its packed ``(value, blinding)``
-    for one interval, signed with its Ed25519 key (holders check it: they
-    must only decrypt products of genuine reports)."""
+    """One meter's report for one interval: its packed ``(value, blinding)``
+    as ``k`` additive shares, share ``j`` encrypted under key holder ``j``'s
+    key, signed with the meter's Ed25519 key (holders check it: they decrypt
+    only products of genuine reports).
+
+    Wire format, deterministic CBOR (docs/settlement.md, "Paillier backend")::
+
+        [1, meter_id (16 bytes), roster_digest (32), keys_digest (32), index,
+         [c_1, ..., c_k] (decimal text strings), signature (64)]
+
+    The signature covers ``DOMAIN || CBOR([meter_id, roster_digest,
+    keys_digest, index, [d_1, ..., d_k]])`` with ``d_j`` the first 32 bytes of
+    SHA-512(CT_DOMAIN || decimal c_j): the signed bytes stay short whatever
+    the key size and ``k`` (batch verification's cost grows with them).
+
+    Ciphertexts are held as ``gmpy2.mpz``; decoding is strict (one encoding
+    per report, every field checked, nothing nested beyond the ciphertext
+    array) and raises :class:`MalformedReportError`.
+    """
 
     meter_id: bytes
     roster_digest: bytes
+    keys_digest: bytes
     index: int
-    ciphertext: int
+    ciphertexts: tuple[Any, ...]
     signature: bytes = b""
+    # The ciphertexts' decimal encodings and the signed bytes, computed once.
+    _decimals: tuple[bytes, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _tbs: bytes | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        cts = self.ciphertexts
+        if not isinstance(cts, tuple) or not all(is_ciphertext_int(c) for c in cts):
+            raise TypeError("ciphertexts must be a tuple of integers")
+        object.__setattr__(self, "ciphertexts", tuple(gmpy2.mpz(c) for c in cts))
+
+    def decimals(self) -> tuple[bytes, ...]:
+        """The ciphertexts as ASCII decimal strings (what the wire carries)."""
+        if self._decimals is None:
+            object.__setattr__(
+                self, "_decimals", tuple(c.digits().encode() for c in self.ciphertexts)
+            )
+        assert self._decimals is not None
+        return self._decimals
 
     def to_be_signed(self) -> bytes:
-        return _PAILLIER_REPORT_DOMAIN + _cbor(
-            [self.meter_id, self.roster_digest, self.index, str(self.ciphertext)]
-        )
+        if self._tbs is None:
+            digests = [
+                hashlib.sha512(_PAILLIER_CT_DOMAIN + d).digest()[:32] for d in self.decimals()
+            ]
+            fields = [self.meter_id, self.roster_digest, self.keys_digest, self.index, digests]
+            object.__setattr__(self, "_tbs", _PAILLIER_REPORT_DOMAIN + _cbor(fields))
+        assert self._tbs is not None
+        return self._tbs
+
+    def signed(self, signature: bytes) -> EncryptedReport:
+        """This report with ``signature`` (keeping the encodings computed so far)."""
+        rep = EncryptedReport(
+            self.meter_id, self.roster_digest, self.keys_digest, self.index, self.ciphertexts,
+            signature,
+        )  # fmt: skip
+        object.__setattr__(rep, "_decimals", self._decimals)
+        object.__setattr__(rep, "_tbs", self._tbs)
+        return rep
 
     def encode(self) -> bytes:
-        """CBOR ``[1, meter_id, digest, index, decimal ciphertext, signature]``."""
         return _cbor(
             [
                 SETTLEMENT_VERSION,
                 self.meter_id,
                 self.roster_digest,
+                self.keys_digest,
                 self.index,
-                str(self.ciphertext),
+                [d.decode() for d in self.decimals()],
                 self.signature,
             ]
         )
 
     @classmethod
     def decode(cls, data: bytes) -> EncryptedReport:
-        obj = _uncbor(data, "report", MalformedReportError)
-        if not isinstance(obj, list) or len(obj) != 6 or obj[0] != SETTLEMENT_VERSION:
+        """Strict inverse of :meth:`encode` (its own reader: ciphertexts are text
+        strings, which privbill._cbor does not take; cbor2 is not used, so no
+        nesting or float tricks reach a decoder)."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise MalformedReportError(f"report must be bytes, not {type(data).__name__}")
+        data = bytes(data)
+
+        def take(pos: int, major: int, what: str) -> tuple[int, int]:
+            m, arg, pos = _cbor_head(data, pos)
+            if m != major:
+                raise MalformedReportError(f"report: {what} has the wrong CBOR type")
+            return arg, pos
+
+        def byte_string(pos: int, size: int, what: str) -> tuple[bytes, int]:
+            n, pos = take(pos, 2, what)
+            if n != size or pos + n > len(data):
+                raise MalformedReportError(f"{what} must be {size} bytes")
+            return data[pos : pos + n], pos + n
+
+        n, pos = take(0, 4, "report")
+        if n != 7:
             raise MalformedReportError("report: not a version-1 encrypted report")
-        c = obj[4]
-        if not isinstance(c, str) or not _DECIMAL.fullmatch(c) or len(c) > 4000:
-            raise MalformedReportError("ciphertext must be a decimal string")
-        return cls(
-            _bytes_field(obj[1], _ID, "meter_id", MalformedReportError),
-            _bytes_field(obj[2], _DIGEST, "roster_digest", MalformedReportError),
-            _uint_field(obj[3], "index", MalformedReportError, (1 << 64) - 1),
-            int(c),
-            _bytes_field(obj[5], 64, "signature", MalformedReportError),
-        )
+        version, pos = take(pos, 0, "version")
+        if version != SETTLEMENT_VERSION:
+            raise MalformedReportError("report: not a version-1 encrypted report")
+        meter_id, pos = byte_string(pos, _ID, "meter_id")
+        roster_digest, pos = byte_string(pos, _DIGEST, "roster_digest")
+        keys_digest, pos = byte_string(pos, 32, "keys_digest")
+        index, pos = take(pos, 0, "index")
+        k, pos = take(pos, 4, "ciphertexts")
+        if not 2 <= k <= _MAX_HOLDERS:
+            raise MalformedReportError(f"report: 2 to {_MAX_HOLDERS} ciphertexts, got {k}")
+        decimals = []
+        for _ in range(k):
+            size, pos = take(pos, 3, "ciphertext")
+            raw = data[pos : pos + size]
+            if size > _MAX_CT_DIGITS or len(raw) != size or not _CT_DECIMAL.fullmatch(raw):
+                raise MalformedReportError(
+                    "a ciphertext must be a decimal string (ASCII digits, no leading zeros)"
+                )
+            decimals.append(raw)
+            pos += size
+        signature, pos = byte_string(pos, 64, "signature")
+        if pos != len(data):
+            raise MalformedReportError(f"report: {len(data) - pos} trailing bytes")
+        rep = cls(meter_id, roster_digest, keys_digest, index,
+                  tuple(gmpy2.mpz(d.decode()) for d in decimals), signature)  # fmt: skip
+        object.__setattr__(rep, "_decimals", tuple(decimals))
+        return rep
+
+
+class _MemberKeys:
+    """Roster members' Ed25519 keys, decoded once."""
+
+    def __init__(self) -> None:
+        self._keys: dict[bytes, VerifyingKey] = {}
+
+    def get(self, roster: Roster, meter_id: bytes) -> VerifyingKey:
+        raw = roster.members[roster.position(meter_id)].signing_public
+        vk = self._keys.get(raw)
+        if vk is None:
+            try:
+                vk = VerifyingKey.from_bytes(raw)
+            except EncodingError:
+                raise MalformedReportError(f"{meter_id.hex()} has no valid signing key") from None
+            self._keys[raw] = vk
+        return vk
+
+    def verify(self, roster: Roster, reports: Sequence[EncryptedReport]) -> None:
+        """All signatures (batch verification: privbill.keys.verify_many), or
+        MalformedReportError naming the first meter whose signature fails."""
+        items = [(self.get(roster, r.meter_id), r.to_be_signed(), r.signature) for r in reports]
+        ok = verify_many(items) if len(items) > 1 else [_verify_one(*items[0])]
+        for rep, good in zip(reports, ok, strict=True):
+            if not good:
+                raise MalformedReportError(
+                    f"the report of {rep.meter_id.hex()} is not signed by its meter"
+                )
+
+
+def _verify_one(key: VerifyingKey, message: bytes, signature: bytes) -> bool:
+    try:
+        key.verify(message, signature)
+    except BadSignatureError:
+        return False
+    return True
+
+
+def _check_report(
+    roster: Roster,
+    keys: Sequence[PaillierPublicKey],
+    keys_digest: bytes,
+    index: int,
+    rep: EncryptedReport,
+    columns: Iterable[int],
+) -> None:
+    """What can be checked without the signature: this roster, these keys and
+    this interval, a member, one ciphertext per holder, those of ``columns``
+    in ``[1, n_j^2)``. (Whether a ciphertext is a unit is left to its holder:
+    a meter that could make one that is not has factored ``n_j``.)"""
+    if rep.roster_digest != roster.digest:
+        raise RosterMismatchError("the report was made under another roster")
+    if rep.keys_digest != keys_digest:
+        raise RosterMismatchError("the report was encrypted for other key holders' keys")
+    if rep.index != index:
+        raise StaleReportError(f"a report for interval {rep.index} in the round of {index}")
+    roster.position(rep.meter_id)
+    if len(rep.ciphertexts) != len(keys):
+        raise MalformedReportError(f"{len(rep.ciphertexts)} ciphertexts for {len(keys)} holders")
+    for j in columns:
+        if not 0 < rep.ciphertexts[j] < keys[j].nsquare:
+            raise MalformedReportError(f"ciphertext {j + 1} is not in [1, n^2) of its key")
 
 
 class PaillierMeterClient:
-    """A meter in the Paillier backend: encrypts with a precomputed pool."""
+    """A meter in the Paillier backend: splits its packed value into one share
+    per key holder and encrypts each from a precomputed pool (online: ``k``
+    multiplications and one signature)."""
 
     def __init__(
         self,
         meter: MeterClient,
         roster: Roster,
-        public_key: Any,
-        packing: Any,
+        public_keys: Sequence[PaillierPublicKey],
+        packing: PackingParams,
         pool_size: int = 0,
     ) -> None:
-        from privbill.paillier import RandomnessPool
-
         self.meter = meter
         self.meter_id = meter.meter_id
         self.roster = roster
         self.packing = packing
-        self.pool = RandomnessPool(public_key, pool_size)
+        self.public_keys = tuple(public_keys)
+        self.keys_digest = _paillier_keys_digest(self.public_keys, packing)
+        self.pools = [RandomnessPool(pk, pool_size) for pk in self.public_keys]
 
-    def report(self, index: int, value: int, blinding: Scalar) -> EncryptedReport:
-        idx = _ffi.as_uint("index", index, 64)
+    def encrypt(self, value: int, blinding: Scalar) -> tuple[Any, ...]:
+        """The ``k`` ciphertexts of fresh shares of ``pack(value, blinding)``."""
         v = _ffi.as_uint("value", value, 64)
         if not isinstance(blinding, Scalar):
             raise TypeError("blinding must be a Scalar")
         m = self.packing.pack(v, int.from_bytes(bytes(blinding), "little"))
-        rep = EncryptedReport(self.meter_id, self.roster.digest, idx, self.pool.encrypt(m))
-        sig = self.meter.signing_key.sign(rep.to_be_signed())
-        return EncryptedReport(rep.meter_id, rep.roster_digest, idx, rep.ciphertext, sig)
+        shares = self.packing.split(m, len(self.pools))
+        return tuple(pool.encrypt(x) for pool, x in zip(self.pools, shares, strict=True))
 
-
-def _check_signed_reports(
-    roster: Roster, pk: Any, index: int, reports: Sequence[EncryptedReport]
-) -> list[EncryptedReport]:
-    """Every report genuine, for this roster and interval, one per meter."""
-    seen: set[bytes] = set()
-    for rep in reports:
-        if rep.roster_digest != roster.digest:
-            raise RosterMismatchError("the report was made under another roster")
-        if rep.index != index:
-            raise StaleReportError(f"a report for interval {rep.index} in the round of {index}")
-        member = roster.members[roster.position(rep.meter_id)]
-        try:
-            VerifyingKey.from_bytes(member.signing_public).verify(rep.to_be_signed(), rep.signature)
-        except (BadSignatureError, EncodingError):
-            raise MalformedReportError(
-                f"the report of {rep.meter_id.hex()} is not signed by its meter"
-            ) from None
-        try:
-            pk.check_ciphertext(rep.ciphertext)
-        except FormatError as exc:
-            raise MalformedReportError(str(exc)) from None
-        if rep.meter_id in seen:
-            raise DuplicateReportError(f"a second report from {rep.meter_id.hex()}")
-        seen.add(rep.meter_id)
-    return list(reports)
+    def report(self, index: int, value: int, blinding: Scalar) -> EncryptedReport:
+        idx = _ffi.as_uint("index", index, 64)
+        rep = EncryptedReport(
+            self.meter_id, self.roster.digest, self.keys_digest, idx, self.encrypt(value, blinding)
+        )
+        return rep.signed(self.meter.signing_key.sign(rep.to_be_signed()))
 
 
 class KeyHolder:
-    """One holder of a share of the decryption exponent. It decrypts only
-    the product of at least ``t`` genuine reports of distinct roster
-    members, and at most one product per interval (two would let the
-    aggregator difference out one household)."""
+    """Key holder ``position + 1`` of ``k``, with its own Paillier key pair.
 
-    def __init__(self, share: Any, roster: Roster) -> None:
-        self.share = share
+    It decrypts only the product of its column over at least ``t`` genuine
+    reports (signed by their roster meters, for this roster, these keys and
+    this interval) of distinct members, and at most one set per interval:
+    two would let the aggregator difference out one household, and all ``k``
+    holders decrypting one report would open it. It releases the sum of its
+    shares mod ``2^K``, not the integer sum: the ``k`` released values are then
+    uniform subject to adding up to the aggregate, which is all they reveal.
+    """
+
+    def __init__(
+        self,
+        key: PaillierPrivateKey,
+        position: int,
+        public_keys: Sequence[PaillierPublicKey],
+        roster: Roster,
+        packing: PackingParams,
+    ) -> None:
+        keys = tuple(public_keys)
+        if not 0 <= position < len(keys) or keys[position] != key.public:
+            raise KeyHolderError("the key pair is not the one at this holder's position")
+        packing.check(key.public)
+        self.key = key
+        self.position = position
+        self.public_keys = keys
         self.roster = roster
-        self._done: dict[int, tuple[frozenset[bytes], int]] = {}
+        self.packing = packing
+        self.keys_digest = _paillier_keys_digest(keys, packing)
+        self._members = _MemberKeys()
+        self._done: dict[int, tuple[frozenset[bytes], int | None]] = {}
+
+    def __repr__(self) -> str:
+        return f"KeyHolder({self.position + 1} of {len(self.public_keys)})"
 
     def partial_decrypt(self, index: int, reports: Sequence[EncryptedReport]) -> int:
-        from privbill.paillier import partial_decrypt
-
-        pk = self.share.public
-        if len(reports) < self.roster.threshold:
-            raise ThresholdError(f"{len(reports)} reports, threshold {self.roster.threshold}")
-        reps = _check_signed_reports(self.roster, pk, index, reports)
-        who = frozenset(r.meter_id for r in reps)
+        """``sum_i x_ij mod 2^K`` over ``reports``, this holder's column."""
+        roster = self.roster
+        if len(reports) < roster.threshold:
+            raise ThresholdError(f"{len(reports)} reports, threshold {roster.threshold}")
+        who = frozenset(r.meter_id for r in reports)
+        if len(who) != len(reports):
+            raise DuplicateReportError("two reports from one meter")
+        for rep in reports:
+            _check_report(roster, self.public_keys, self.keys_digest, index, rep, (self.position,))
         prev = self._done.get(index)
         if prev is not None:
             if prev[0] != who:
                 raise RecoveryRefusedError(f"interval {index} was decrypted for another set")
+            if prev[1] is None:
+                raise KeyHolderError(f"interval {index}: the column did not decrypt")
             return prev[1]
-        part = partial_decrypt(pk, self.share, pk.add_many(r.ciphertext for r in reps))
-        self._done[index] = (who, part)
-        return part
+        self._members.verify(roster, reports)
+        self._done[index] = (who, None)  # the interval is used, whatever happens next
+        j, k = self.position, self.packing.share_bits
+        try:
+            s = self.key.decrypt_sum((r.ciphertexts[j] for r in reports), len(reports) << k)
+        except RangeError as exc:
+            raise KeyHolderError(f"interval {index}: holder {j + 1} refuses: {exc}") from None
+        out = s & ((1 << k) - 1)
+        self._done[index] = (who, out)
+        return out
 
 
 @dataclass
 class PaillierSettlement:
-    """The Paillier backend's parties: the public key, the packing, the key
-    holders (all of them are needed to decrypt)."""
+    """The Paillier backend's parties: the holders' public keys (in order),
+    the packing, and the key holders (all of them are needed to decrypt).
 
-    public_key: Any
-    packing: Any
+    >>> from privbill.keys import SigningKey
+    >>> from privbill.pedersen import commit, derive_blinding
+    >>> operator = SigningKey.generate()
+    >>> meters = [MeterClient(bytes([i]) * 16) for i in range(1, 5)]
+    >>> signed = Roster.create(b"feeder-9", [m.member for m in meters], threshold=3).sign(operator)
+    >>> setup = PaillierSettlement.setup(signed.roster, holders=3, bits=2048)  # 3072 by default
+    >>> k, index = bytes(32), 760_000
+    >>> def blinding(m):
+    ...     return derive_blinding(k, m.meter_id, 0, index)
+    >>> book = CommitmentBook()
+    >>> for n, m in enumerate(meters, 1):
+    ...     book.add(m.meter_id, index, commit(100 * n, blinding(m)))
+    >>> agg = Aggregator(signed, operator, book, backend="paillier", paillier=setup)
+    >>> rnd = agg.open_round(index)
+    >>> for n, m in enumerate(meters[:3], 1):                # the fourth meter drops out
+    ...     rnd.submit(setup.client(m, signed.roster).report(index, 100 * n, blinding(m)).encode())
+    >>> result = agg.close_round()
+    >>> result.sum_wh, len(result.households), result.verified
+    (600, 3, True)
+    """
+
+    public_keys: tuple[PaillierPublicKey, ...]
+    packing: PackingParams
     holders: list[KeyHolder | None]
+    _members: _MemberKeys = field(default_factory=_MemberKeys, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.public_keys = tuple(self.public_keys)
+        if not 2 <= len(self.public_keys) <= _MAX_HOLDERS:
+            raise RangeError(f"between 2 and {_MAX_HOLDERS} key holders")
+
+    @property
+    def keys_digest(self) -> bytes:
+        return _paillier_keys_digest(self.public_keys, self.packing)
 
     @classmethod
     def setup(cls, roster: Roster, holders: int = 3, bits: int | None = None) -> PaillierSettlement:
-        """The trusted dealer: a fresh key, its exponent split among
-        ``holders``, the private key dropped."""
-        from privbill.paillier import DEFAULT_BITS, PackingParams, deal, generate_keypair
-
-        pk, sk = generate_keypair(DEFAULT_BITS if bits is None else bits)
+        """``holders`` key holders, each generating its own key pair. (Here in
+        one process; in a deployment each holder runs ``generate_keypair`` and
+        publishes its public key: there is no dealer and no shared secret.)"""
+        if not 2 <= holders <= _MAX_HOLDERS:
+            raise RangeError(f"between 2 and {_MAX_HOLDERS} key holders")
         packing = PackingParams(max_households=len(roster.members))
-        packing.check(pk)
-        shares = deal(sk, holders)
-        del sk
-        return cls(pk, packing, [KeyHolder(s, roster) for s in shares])
+        nbits = DEFAULT_BITS if bits is None else bits
+        packing.check_bits(nbits)
+        pairs = [generate_keypair(nbits) for _ in range(holders)]
+        keys = tuple(pk for pk, _ in pairs)
+        return cls(
+            keys,
+            packing,
+            [KeyHolder(sk, j, keys, roster, packing) for j, (_, sk) in enumerate(pairs)],
+        )
 
     def open_round(self, agg: Aggregator, index: int) -> PaillierRound:
         return PaillierRound(agg, self, index)
 
     def client(self, meter: MeterClient, roster: Roster, pool_size: int = 0) -> PaillierMeterClient:
-        return PaillierMeterClient(meter, roster, self.public_key, self.packing, pool_size)
+        return PaillierMeterClient(meter, roster, self.public_keys, self.packing, pool_size)
 
 
 class PaillierRound:
@@ -1731,6 +1986,7 @@ class PaillierRound:
         self.index = index
         self.state: Literal["collecting", "decrypting", "done", "aborted"] = "collecting"
         self.reports: dict[bytes, EncryptedReport] = {}
+        self._keys_digest = setup.keys_digest
 
     def submit(self, report: EncryptedReport | bytes) -> None:
         rep = report if isinstance(report, EncryptedReport) else EncryptedReport.decode(report)
@@ -1738,32 +1994,38 @@ class PaillierRound:
             raise LateReportError(f"interval {self.index}: the round is closed")
         if rep.meter_id in self.reports:
             raise DuplicateReportError(f"a second report from {rep.meter_id.hex()}")
-        _check_signed_reports(self.aggregator.roster, self.setup.public_key, self.index, [rep])
+        roster, keys = self.aggregator.roster, self.setup.public_keys
+        _check_report(roster, keys, self._keys_digest, self.index, rep, range(len(keys)))
+        self.setup._members.verify(roster, [rep])
         self.reports[rep.meter_id] = rep
 
     def close(self) -> IntervalAggregate:
-        from privbill.paillier import combine
+        self.state = "decrypting"
+        try:
+            result = self._close()
+        except BaseException:
+            self.state = "aborted"
+            raise
+        self.state = "done"
+        return result
 
+    def _close(self) -> IntervalAggregate:
         agg = self.aggregator
         roster = agg.roster
-        self.state = "decrypting"
         counted = [m for m in roster.ids if m in self.reports]
         if len(counted) < roster.threshold:
-            self.state = "aborted"
             raise ThresholdError(
                 f"interval {self.index}: {len(counted)} reports, threshold {roster.threshold}"
             )
+        holders = self.setup.holders
+        missing = [j + 1 for j, h in enumerate(holders) if h is None]
+        if missing or len(holders) != len(self.setup.public_keys):
+            # asked before anyone decrypts: no holder spends this interval in vain
+            raise KeyHolderError(f"key holder(s) {missing} missing: all are needed")
         reps = [self.reports[m] for m in counted]
-        partials = []
-        for j, holder in enumerate(self.setup.holders):
-            if holder is None:
-                self.state = "aborted"
-                raise KeyHolderError(f"key holder {j + 1} is missing: all are needed")
-            partials.append(holder.partial_decrypt(self.index, reps))
-        m = combine(self.setup.public_key, partials)
-        r, o = self.setup.packing.unpack(m)
+        sums = [h.partial_decrypt(self.index, reps) for h in holders if h is not None]
+        r, o = self.setup.packing.unpack(self.setup.packing.join(sums))
         _check_sum(agg.commitments, self.index, counted, r, o.to_bytes(32, "little"))
-        self.state = "done"
         cset = set(counted)
         return IntervalAggregate(
             self.index,

@@ -204,7 +204,10 @@ def _configure(p: argparse.ArgumentParser, with_json: bool) -> None:
     p.add_argument("--backend", choices=("masking", "paillier"), default="masking")
     p.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
     p.add_argument(
-        "--paillier-bits", type=_positive, default=3072, help="Paillier modulus (default 3072)"
+        "--paillier-bits",
+        type=_positive,
+        default=3072,
+        help="each key holder's Paillier modulus (default 3072, at least 2048)",
     )
     if with_json:  # privbill.cli's common parent parser brings its own --json
         p.add_argument("--json", action="store_true", help="one JSON document on stdout")
