@@ -94,9 +94,12 @@ def _group(n: int) -> Any:
     operator = SigningKey.generate()
     meters = [MeterClient(rng.randbytes(16), min_threshold=2) for _ in range(n)]
     signed = Roster.create(b"bench", [m.member for m in meters]).sign(operator)
-    shares = [s for m in meters for s in m.join(signed, operator.verifying_key)]
+    inbox: dict[bytes, list[Any]] = {m.meter_id: [] for m in meters}
     for m in meters:
-        m.accept_shares(shares)
+        for s in m.join(signed, operator.verifying_key):
+            inbox[s.recipient].append(s)  # the aggregator relays each share to its recipient
+    for m in meters:
+        m.accept_shares(inbox[m.meter_id])
     k = bytes(32)
     book = CommitmentBook()
     values = {m.meter_id: rng.randrange(3000) for m in meters}

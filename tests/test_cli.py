@@ -466,6 +466,33 @@ def test_demo_figures_agree_with_the_load_model(
     assert set(doc["timings"]) >= {"meters commit and sign", "retailer ingests", "total"}
 
 
+def test_demo_shows_the_network_operator_a_feeder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The feeder view: one day, half-hour by half-hour, sums that match the load model
+    over the counted households, the last household out from 17:00 to 19:00."""
+    doc = run_json(
+        capsys, "demo", "--households", 6, "--days", 2, "--out", tmp_path, "--no-plot",
+        "--workers", 1,
+    )  # fmt: skip
+    feeder = doc["feeder"]
+    assert feeder["day"] == "2013-10-01" and feeder["households"] == 6
+    assert feeder["drops_out"] == "hh06" and len(feeder["intervals"]) == 48
+    model = LoadModel(seed=1)
+    day = [model.readings(n, date(2013, 10, 1), date(2013, 10, 2)).channel(0) for n in range(6)]
+    iv = list(local_day_intervals(date(2013, 10, 1), "Europe/London"))
+    for k, row in enumerate(feeder["intervals"]):
+        out = 34 <= k < 38
+        assert row["verified"] and row["dropped"] == (["hh06"] if out else [])
+        assert row["counted"] == (5 if out else 6)
+        assert row["sum_wh"] == sum(day[n][iv[k]] for n in range(5 if out else 6))
+    assert row["start"].startswith("2013-10-01T23:30") and row["start"].endswith("+01:00")
+    # fewer households than the meters' threshold floor: no feeder
+    doc = run_json(capsys, "demo", "--households", 4, "--days", 1, "--out", tmp_path,
+                   "--no-plot", "--workers", 1)  # fmt: skip
+    assert doc["feeder"] is None
+
+
 def test_demo_human_output_and_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "demo", "--households", 2, "--days", 2, "--out", tmp_path)
     assert status == 0, err

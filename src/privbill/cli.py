@@ -1414,6 +1414,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         with _timed(phases, "figure") as phase:
             png, plot_note = _demo_plot(out_dir / "demo-profile.png", jobs_st, results)
             phase.note = png or (plot_note or "")
+    with _timed(phases, "network operator: a feeder's day") as phase:
+        feeder = _feeder_view(homes, args.seed)
+        phase.note = (
+            f"{feeder['households']} households, {len(feeder['intervals'])} half-hours"
+            if feeder
+            else "skipped"
+        )
     total = time.perf_counter() - wall
     agree = sum(1 for r in rows if r.get("agrees"))
     counts: dict[str, Any] = {
@@ -1452,6 +1459,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         "plot_note": plot_note,
         "rejections": rejected,
         "bills": rows,
+        "feeder": feeder,
     }
     if args.json:
         _emit_json(document)
@@ -1464,6 +1472,74 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f" refused, {len(rows) - agree} bills disagree with the household's own"
         )
     return 0
+
+
+#: Households on the demo's feeder, and the evening half-hours its last one drops out.
+_FEEDER_SIZE: Final = 12
+_FEEDER_DROPOUT: Final = range(34, 38)  # 17:00 to 19:00 on a 48-interval day
+
+
+def _feeder_view(homes: Sequence[_DemoHome], seed: int) -> dict[str, Any] | None:
+    """The network operator's view of one feeder on the first billed day: the sum
+    of up to 12 households' readings per half-hour, each checked against their
+    commitments (privbill.settlement, masking backend), with the last household
+    dropping out in the evening. None if too few households have the whole day."""
+    from privbill.settlement import MIN_THRESHOLD
+    from privbill.settlement_cli import GroupSpec, meter_id_of, simulate_group
+
+    p = homes[0].periods[0]
+    day = p.days()[0]
+    iv = list(p.day_intervals(day))
+    readings: dict[str, dict[int, int]] = {}
+    for h in homes:
+        values = dict(h.readings.channel(IMPORT))
+        if all(i in values for i in iv):
+            readings[h.label] = {i: values[i] for i in iv}
+        if len(readings) == _FEEDER_SIZE:
+            break
+    if len(readings) < MIN_THRESHOLD:
+        return None
+    leaver = list(readings)[-1]
+    for k in _FEEDER_DROPOUT:
+        if k < len(iv):
+            del readings[leaver][iv[k]]  # no report: the meter is offline
+    results = simulate_group(GroupSpec("demo-feeder", readings, iv, seed=seed))
+    label = {meter_id_of(c): c for c in readings}
+    z = p.zoneinfo
+    return {
+        "day": day.isoformat(),
+        "tz": p.tz,
+        "households": len(readings),
+        "drops_out": leaver,
+        "intervals": [
+            {
+                "start": r.start.astimezone(z).isoformat(),
+                "sum_wh": r.sum_wh,
+                "counted": len(r.households),
+                "dropped": [label[m] for m in r.dropped],
+                "verified": r.verified,
+            }
+            for r in results
+        ],
+    }
+
+
+def _print_feeder(feeder: Mapping[str, Any]) -> None:
+    _say(
+        f"network operator: one feeder of {feeder['households']} households on"
+        f" {feeder['day']} ({feeder['tz']}), the sum of each half-hour, checked against the"
+        f" meters' commitments; {feeder['drops_out']} drops out 17:00-19:00"
+    )
+    rows = feeder["intervals"]
+    cols = 4
+    height = math.ceil(len(rows) / cols)
+    for i in range(height):
+        cells = []
+        for r in rows[i::height]:
+            mark = "*" if r["dropped"] else " "
+            cells.append(f"{r['start'][11:16]} {r['sum_wh']:>7,} Wh {r['counted']:>2}{mark}")
+        _say("  " + "   ".join(cells))
+    _say("  (Wh summed over the counted households; * one household not counted)")
 
 
 def _demo_meter_id(seed: int, n: int) -> bytes:
@@ -1600,6 +1676,8 @@ def _print_demo(
         f"batches: {counts['batches']:,} signed ({counts['batches_rejected']} rejected);"
         f" statements: {counts['statements']:,}; store: {doc['store']}"
     )
+    if doc["feeder"]:
+        _print_feeder(doc["feeder"])
     if doc["png"]:
         _say(f"figure: {doc['png']}")
     elif doc["plot_note"]:
