@@ -72,7 +72,7 @@ from privbill.intervals import BillingPeriod, start_of
 from privbill.keys import VerifyingKey, verify_many
 from privbill.meter import MeterIdentity
 from privbill.pedersen import POINT_SIZE, CommitmentSet, verify_opening
-from privbill.statement import BITS_OF_BYTE, Mode, Statement, tariff_digest
+from privbill.statement import Mode, Statement, set_bits, tariff_digest
 from privbill.tariffs import Tariff, tariff_from_json, tariff_to_json
 from privbill.wire import (
     CHANNEL_EXPORT,
@@ -428,16 +428,20 @@ class Retailer:
         of the range (recorded or marked missing): before the meter has reported
         a period, nothing about it can be verified.
         """
-        indices, raw = self._stored(meter_id, channel, intervals)
-        return indices, CommitmentSet.from_points(raw)
+        recorded, raw = self._stored(meter_id, channel, intervals)
+        return [intervals.start + k for k in set_bits(recorded)], CommitmentSet.from_points(raw)
 
-    def _stored(self, meter_id: bytes, channel: int, intervals: range) -> tuple[list[int], bytes]:
+    def _stored(self, meter_id: bytes, channel: int, intervals: range) -> tuple[int, bytes]:
+        """The recorded intervals of ``intervals`` as a bitmap (bit ``k``: interval
+        ``intervals.start + k``), and their commitments in internal form."""
         lo, hi = intervals.start, intervals.stop
+        # A batch covers at most MAX_COUNT intervals: the lower bound on first_index
+        # lets the index stop there, not scan the meter's whole history.
         rows = self._db.execute(
             "SELECT first_index, count, presence, points FROM batches WHERE meter_id = ?"
-            " AND channel = ? AND first_index < ? AND first_index + count > ?"
+            " AND channel = ? AND first_index BETWEEN ? AND ? AND first_index + count > ?"
             " ORDER BY first_index",
-            (meter_id, channel, hi, lo),
+            (meter_id, channel, lo - MAX_COUNT + 1, hi - 1, lo),
         ).fetchall()
         covered = lo  # batches never overlap, so they tile the range in order
         for first, count, _, _ in rows:
@@ -450,20 +454,19 @@ class Retailer:
                 f"no batch from meter {meter_id.hex()} covers {when} yet:"
                 " a period cannot be verified before the meter has reported it"
             )
-        indices: list[int] = []
+        recorded = 0
         parts: list[bytes] = []
         size = POINT_SIZE
         for first, count, presence, points in rows:
-            present = [first + 8 * k + b for k, v in enumerate(presence) for b in BITS_OF_BYTE[v]]
-            if lo <= first and first + count <= hi:
-                indices += present
-                parts.append(points)
-                continue
-            for k, i in enumerate(present):
-                if lo <= i < hi:
-                    indices.append(i)
-                    parts.append(points[k * size : (k + 1) * size])
-        return indices, b"".join(parts)
+            # the batch's part in [lo, hi), and how many commitments it holds before
+            start, stop = max(first, lo), min(first + count, hi)
+            bits = int.from_bytes(presence, "little")
+            before = (bits & ((1 << (start - first)) - 1)).bit_count()
+            inside = (bits >> (start - first)) & ((1 << (stop - start)) - 1)
+            taken = inside.bit_count()
+            parts.append(points[before * size : (before + taken) * size])
+            recorded |= inside << (start - lo)
+        return recorded, b"".join(parts)
 
     def _period_of(self, meter_id: bytes, channel: int) -> int | None:
         """The interval length of the meter's batches on a channel (None before any)."""
@@ -519,16 +522,15 @@ class Retailer:
                 f"the meter reports {reported} s intervals, the tariff bills {tariff.period} s ones"
             )
         intervals = period.intervals()
+        n = len(intervals)
         try:
-            positions = st.present_positions(len(intervals))
+            claimed = st.presence_mask(n)
         except PrivbillError as exc:
             raise FormatError(str(exc)) from None
-        claimed = [intervals.start + j for j in positions]
         stored, raw = self._stored(st.meter_id, st.channel, intervals)
         if claimed != stored:
-            held, said = set(stored), set(claimed)
-            omitted = sorted(held - said)
-            invented = sorted(said - held)
+            omitted = [intervals.start + k for k in set_bits(stored & ~claimed)]
+            invented = [intervals.start + k for k in set_bits(claimed & ~stored)]
             if omitted:
                 raise CoverageError(
                     f"statement omits {len(omitted)} interval(s) the store holds:"
@@ -538,6 +540,10 @@ class Retailer:
                 f"statement claims {len(invented)} interval(s) the store lacks:"
                 f" {_list(invented, period.period)}"
             )
+        # With every interval recorded (the usual case), the k-th commitment is the
+        # k-th interval's and the per-tariff caches give the weights directly.
+        complete = stored == (1 << n) - 1
+        positions = range(n) if complete else set_bits(stored)
         points = CommitmentSet.from_points(raw)
         openings = st.openings()
         band_totals = weighted = total = None
@@ -546,17 +552,22 @@ class Retailer:
             names = tariff.band_names
             if len(st.values) != len(names):
                 raise FormatError(f"bands mode needs {len(names)} values, got {len(st.values)}")
-            members: list[list[int]] = [[] for _ in names]
-            bands = tariff.band_indices(intervals)  # the whole range: cached per tariff
-            for k, j in enumerate(positions):
-                members[bands[j]].append(k)
+            members: Sequence[Sequence[int]]
+            if complete:
+                members = tariff.band_positions(intervals)  # cached per tariff
+            else:
+                bands = tariff.band_indices(intervals)  # the whole range: cached per tariff
+                partial: list[list[int]] = [[] for _ in names]
+                for k, j in enumerate(positions):
+                    partial[bands[j]].append(k)
+                members = partial
             for b, name in enumerate(names):
                 _check_opening(points.sum(members[b]), st.values[b][0], openings[b], name)
             band_totals = {name: v for name, (v, _) in zip(names, st.values, strict=True)}
             bill = bill_from_band_totals(tariff, period, band_totals)
         elif st.mode == "amount":
             prices = tariff.price_weights(intervals)
-            weights = [prices[j] for j in positions]
+            weights = prices if complete else [prices[j] for j in positions]
             _check_opening(points.combine(weights), st.values[0][0], openings[0], "amount")
             weighted = st.values[0][0]
             bill = bill_from_amount(tariff, period, weighted)
@@ -569,7 +580,7 @@ class Retailer:
             period,
             st.mode,
             len(intervals),
-            len(claimed),
+            len(positions),
             band_totals,
             weighted,
             total,
