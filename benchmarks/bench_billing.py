@@ -8,7 +8,7 @@ verification, one customer-month in CPU time, and bulk verification on a process
   ``durable=False`` and ``durable=True`` (fsync on every acknowledged batch), with and
   without decoding hints;
 - ``retailer ingest_many``: a month's 31 batches in one call (signatures batch-verified,
-  one transaction with a savepoint per batch), per batch;
+  each checked before any write, one transaction), per batch;
 - ``retailer verify``: one customer-month statement, bands mode (three-band
   tariff) and amount mode (dynamic prices);
 - ``customer-month end to end``: 31 daily batches ingested (one by one, or with one

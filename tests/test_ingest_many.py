@@ -2,14 +2,16 @@
 
 A stream of daily batches from three meters (Ed25519 and P-256) with bad ones mixed
 in (a flipped signature bit, a replay, an omitted batch, an equivocation, garbage, an
-unknown meter) is ingested once batch by batch and once in bulk; results, stored
-batches, rejection log and evidence must agree.
+unknown meter) is ingested once batch by batch and once in bulk (in one call, and in
+several); results, stored batches, rejection log and evidence must agree.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import date
+
+import pytest
 
 from privbill.errors import PrivbillError
 from privbill.intervals import BillingPeriod
@@ -51,7 +53,9 @@ def stream() -> tuple[list[Meter], list[bytes | tuple[bytes, bytes | None]]]:
     return meters, out
 
 
-def ingest_both(meters: list[Meter], items: list[bytes | tuple[bytes, bytes | None]]) -> None:
+def ingest_both(
+    meters: list[Meter], items: list[bytes | tuple[bytes, bytes | None]], chunk: int
+) -> None:
     tariff = classic_three_band(tz=TZ)
     one, bulk = Retailer(), Retailer()
     for r in (one, bulk):
@@ -64,7 +68,9 @@ def ingest_both(meters: list[Meter], items: list[bytes | tuple[bytes, bytes | No
             serial.append(one.ingest(batch, hints))
         except PrivbillError as exc:
             serial.append(exc)
-    together = bulk.ingest_many(items)
+    together = [
+        r for k in range(0, len(items), chunk) for r in bulk.ingest_many(items[k : k + chunk])
+    ]
 
     def describe(r: object) -> object:
         return (type(r).__name__, str(r)) if isinstance(r, PrivbillError) else r
@@ -84,6 +90,9 @@ def ingest_both(meters: list[Meter], items: list[bytes | tuple[bytes, bytes | No
     assert bulk.equivocations() == one.equivocations() != []
 
 
-def test_ingest_many_agrees_with_ingest() -> None:
+@pytest.mark.parametrize("chunk", [1000, 7])
+def test_ingest_many_agrees_with_ingest(chunk: int) -> None:
+    """In one call, or in calls of 7 batches (so that batches are checked both
+    against batches of the same call and against those stored by earlier calls)."""
     meters, items = stream()
-    ingest_both(meters, items)
+    ingest_both(meters, items, chunk)

@@ -60,6 +60,7 @@ from privbill.wire import (
     CHANNEL_EXPORT,
     CHANNEL_IMPORT,
     MAX_BATCH_SIZE,
+    BatchPayload,
     SignedBatch,
     sign_batch,
 )
@@ -357,6 +358,30 @@ def test_equivocation(world: World, counter: str) -> None:
     error = rejected(world, forged, EquivocationError, match="different commitment")
     assert len(error.conflicts) == 1  # type: ignore[attr-defined]
     assert world.retailer.equivocations() == [(batch.encoded, forged)]
+
+
+@pytest.mark.parametrize("conflict", [False, True], ids=["same commitments", "one differs"])
+def test_batch_starting_inside_a_stored_batch(world: World, conflict: bool) -> None:
+    """The next batch covers the second half of day 1 and the first of day 2: an
+    overlap, or equivocation if one overlapping commitment differs. The stored batch
+    starts before the new one, so a search from the new batch's start misses it."""
+    day1, day2 = world.batches[0].payload, world.batches[1].payload
+    half = day1.count // 2
+    stored = dict(day1.present_commitments()) | dict(day2.present_commitments())
+    first = day1.first_index + half
+    commitments = [stored.get(i) for i in range(first, first + day1.count)]
+    if conflict:
+        o = pedersen.derive_blinding(world.meter.secret.to_bytes(), world.meter.meter_id, 0, first)
+        commitments[0] = bytes(pedersen.commit(reading(first) + 1, o))
+    payload = BatchPayload.from_intervals(
+        meter_id=world.meter.meter_id, channel=0, period=day1.period, first_index=first,
+        commitments=commitments, counter=2, prev_hash=world.batches[0].hash(),
+    )  # fmt: skip
+    forged = sign_batch(payload, world.meter.signing_key).encoded
+    if conflict:
+        rejected(world, forged, EquivocationError, match="different commitment")
+    else:
+        rejected(world, forged, BatchError, match="overlaps the intervals of stored batch 1")
 
 
 # --- malformed and truncated input ----------------------------------------------------------

@@ -53,6 +53,7 @@ from privbill.wire import (
     ZERO_HASH,
     BatchPayload,
     SignedBatch,
+    _decode_laid_out,
     sign_batch,
 )
 
@@ -369,6 +370,9 @@ def test_round_trip_random_payloads(fuzz_rng: tuple[random.Random, int]) -> None
         again = SignedBatch.decode(b.encoded)
         assert again == b, seed
         again.verify(k.verifying_key)
+        # every valid batch takes the fast path, and the strict decoder agrees
+        assert _decode_laid_out(b.encoded) is not None, seed
+        assert SignedBatch._decode_strict(b.encoded) == b, seed
 
 
 def test_present_indices_and_commitments() -> None:
@@ -1128,6 +1132,7 @@ def check_only_privbill_errors(
         if data != original.encoded:
             with pytest.raises(BadSignatureError):
                 decoded.verify(key.verifying_key)
+    check_fast_path_agrees(data, seed)
     try:
         payload = BatchPayload.decode(data)
     except FormatError:
@@ -1138,6 +1143,19 @@ def check_only_privbill_errors(
         ) from exc
     else:
         assert payload.encode() == data, f"seed={seed}: accepted a non-canonical {data.hex()}"
+
+
+def check_fast_path_agrees(data: bytes, seed: int) -> None:
+    """The fast path of SignedBatch.decode raises nothing, and whatever it accepts the
+    strict decoder accepts as the same batch (what it refuses, the strict one judges)."""
+    try:
+        laid_out = _decode_laid_out(data)
+    except Exception as exc:  # pragma: no cover - the failure we are looking for
+        raise AssertionError(f"seed={seed} input={data.hex()}: fast path raised {exc!r}") from exc
+    if laid_out is not None:
+        assert SignedBatch._of(*laid_out, data) == SignedBatch._decode_strict(data), (
+            f"seed={seed}: the fast path and the strict decoder disagree on {data.hex()}"
+        )
 
 
 def test_fuzz_mutated_batches(fuzz_rng: tuple[random.Random, int], key: SigningKey) -> None:

@@ -123,16 +123,17 @@ void privbill_ed25519_sign(uint8_t sig[64], const uint8_t *msg, size_t msg_len,
 
 /*
  * RFC 8032 section 5.1.7 steps 1-2 under the privbill.h rule: decode and
- * check one signature, and compute k. Variable time: public inputs only.
- * Returns 0, or -1 if S >= l or A or R is not a canonical encoding (y >= p,
- * no such x, or x = 0 with the sign bit set: ge_p3_frombytes rejects all
- * three).
+ * check one signature, and compute k. A is decoded unless it is NULL (a key
+ * the caller has already decoded and checked). Variable time: public inputs
+ * only. Returns 0, or -1 if S >= l or A or R is not a canonical encoding
+ * (y >= p, no such x, or x = 0 with the sign bit set: ge_p3_frombytes
+ * rejects all three).
  */
 static int ed25519_prepare(ge_p3 *A, ge_p3 *R, uint8_t k[32], const uint8_t sig[64],
                            const uint8_t *msg, size_t msg_len, const uint8_t pk[32])
 {
     if (!privbill_scalar_is_canonical(sig + 32)) return -1;
-    if (ge_p3_frombytes(A, pk) != 0) return -1;
+    if (A != NULL && ge_p3_frombytes(A, pk) != 0) return -1;
     if (ge_p3_frombytes(R, sig) != 0) return -1;
     hash3_reduce(k, sig, pk, 32, msg, msg_len);
     return 0;
@@ -179,6 +180,14 @@ int privbill_ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t ms
     return ge_p3_is_small_order_vartime(&P) ? 0 : -1;
 }
 
+/* The first j <= i whose 32-byte key pks[j] equals pks[i]. */
+static size_t first_with_key(const uint8_t *pks, size_t i)
+{
+    size_t j = 0;
+    while (memcmp(pks + 32 * j, pks + 32 * i, 32) != 0) j++;
+    return j;
+}
+
 /*
  * Batch verification with random weights z_i < 2^128 (Bernstein et al.,
  * "High-speed high-security signatures", section 5): all n signatures are
@@ -191,6 +200,11 @@ int privbill_ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t ms
  * on [0, 2^128) since 2^128 < l, so at most one z_j (given the others)
  * cancels it. Reducing the weights mod l is harmless for the same reason:
  * after the multiplication by 8 every point lies in the order-l subgroup.
+ *
+ * Signatures under the same key (a meter's batches) share one term:
+ * sum over them of [z_i k_i] A is [sum z_i k_i] A, so each distinct key is
+ * decoded once and is one point of the multiscalar multiplication. Keys are
+ * matched by their encodings, which are canonical once decoded.
  */
 int privbill_ed25519_verify_batch(const uint8_t *sigs, const uint8_t *const *msgs,
                                   const size_t *msg_lens, const uint8_t *pks, size_t n,
@@ -203,12 +217,13 @@ int privbill_ed25519_verify_batch(const uint8_t *sigs, const uint8_t *const *msg
         0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
         0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66
     };
-    /* points[0] = B, points[1 + 2i] = R_i, points[2 + 2i] = A_i. */
+    /* points[0] = B, points[1 + i] = R_i, points[1 + n + j] = the j-th distinct key. */
     ge_p3 points[1 + 2 * PRIVBILL_ED25519_BATCH_MAX];
     uint8_t scalars[32 * (1 + 2 * PRIVBILL_ED25519_BATCH_MAX)];
+    size_t key_of[PRIVBILL_ED25519_BATCH_MAX];   /* signature i's key: slot key_of[i] */
     uint8_t z[32], k[32], b_coeff[32];
     ge_p3 P;
-    size_t i;
+    size_t i, j, keys = 0;
 
     if (n == 0) return 0;
     if (n > PRIVBILL_ED25519_BATCH_MAX) return -1;
@@ -218,17 +233,28 @@ int privbill_ed25519_verify_batch(const uint8_t *sigs, const uint8_t *const *msg
     memset(z, 0, 32);
     for (i = 0; i < n; i++) {
         const uint8_t *sig = sigs + 64 * i;
-        if (ed25519_prepare(&points[2 + 2 * i], &points[1 + 2 * i], k, sig, msgs[i],
-                            msg_lens[i], pks + 32 * i) != 0) {
+        const uint8_t *pk = pks + 32 * i;
+        uint8_t *key_scalar;
+        ge_p3 *A = NULL;
+        j = first_with_key(pks, i);
+        if (j == i) {                         /* a key not seen before: a new point */
+            key_of[i] = keys++;
+            A = &points[1 + n + key_of[i]];
+            memset(scalars + 32 * (1 + n + key_of[i]), 0, 32);
+        } else {
+            key_of[i] = key_of[j];
+        }
+        if (ed25519_prepare(A, &points[1 + i], k, sig, msgs[i], msg_lens[i], pk) != 0) {
             return -1;
         }
         memcpy(z, random + 16 * i, 16);      /* z_i < 2^128, z[16..31] = 0 */
-        memcpy(scalars + 32 * (1 + 2 * i), z, 32);
-        privbill_scalar_mul(scalars + 32 * (2 + 2 * i), z, k);
+        memcpy(scalars + 32 * (1 + i), z, 32);
+        key_scalar = scalars + 32 * (1 + n + key_of[i]);
+        privbill_scalar_muladd(key_scalar, z, k, key_scalar);    /* += z_i k_i */
         privbill_scalar_muladd(b_coeff, z, sig + 32, b_coeff);   /* += z_i S_i */
     }
     privbill_scalar_negate(scalars, b_coeff);
 
-    ge_msm_vartime(&P, scalars, points, 1 + 2 * n);
+    ge_msm_vartime(&P, scalars, points, 1 + n + keys);
     return ge_p3_is_small_order_vartime(&P) ? 0 : -1;
 }

@@ -84,40 +84,43 @@ static inline uint64_t rotr64(uint64_t x, unsigned int n)
 #define SSIG0(x) (rotr64((x), 1) ^ rotr64((x), 8) ^ ((x) >> 7))
 #define SSIG1(x) (rotr64((x), 19) ^ rotr64((x), 61) ^ ((x) >> 6))
 
-/* Section 6.4.2: process one 1024-bit block. */
-static void sha512_block(uint64_t state[8], const uint8_t block[128])
+/* Section 6.4.2: process n consecutive 1024-bit blocks. */
+static void sha512_blocks(uint64_t state[8], const uint8_t *blocks, size_t n)
 {
     uint64_t w[80];
     uint64_t a, b, c, d, e, f, g, h, t1, t2;
     int t;
 
-    /* Step 1: the message schedule. */
-    for (t = 0; t < 16; t++) w[t] = privbill_load64_be(block + 8 * t);
-    for (t = 16; t < 80; t++) {
-        w[t] = SSIG1(w[t - 2]) + w[t - 7] + SSIG0(w[t - 15]) + w[t - 16];
+    for (; n > 0; n--, blocks += 128) {
+        /* Step 1: the message schedule. */
+        for (t = 0; t < 16; t++) w[t] = privbill_load64_be(blocks + 8 * t);
+        for (t = 16; t < 80; t++) {
+            w[t] = SSIG1(w[t - 2]) + w[t - 7] + SSIG0(w[t - 15]) + w[t - 16];
+        }
+
+        /* Step 2: the eight working variables. */
+        a = state[0]; b = state[1]; c = state[2]; d = state[3];
+        e = state[4]; f = state[5]; g = state[6]; h = state[7];
+
+        /* Step 3: eighty rounds. */
+        for (t = 0; t < 80; t++) {
+            t1 = h + BSIG1(e) + CH(e, f, g) + K512[t] + w[t];
+            t2 = BSIG0(a) + MAJ(a, b, c);
+            h = g; g = f; f = e;
+            e = d + t1;
+            d = c; c = b; b = a;
+            a = t1 + t2;
+        }
+
+        /* Step 4: the intermediate hash value. */
+        state[0] += a; state[1] += b; state[2] += c; state[3] += d;
+        state[4] += e; state[5] += f; state[6] += g; state[7] += h;
     }
-
-    /* Step 2: the eight working variables. */
-    a = state[0]; b = state[1]; c = state[2]; d = state[3];
-    e = state[4]; f = state[5]; g = state[6]; h = state[7];
-
-    /* Step 3: eighty rounds. */
-    for (t = 0; t < 80; t++) {
-        t1 = h + BSIG1(e) + CH(e, f, g) + K512[t] + w[t];
-        t2 = BSIG0(a) + MAJ(a, b, c);
-        h = g; g = f; f = e;
-        e = d + t1;
-        d = c; c = b; b = a;
-        a = t1 + t2;
-    }
-
-    /* Step 4: the intermediate hash value. */
-    state[0] += a; state[1] += b; state[2] += c; state[3] += d;
-    state[4] += e; state[5] += f; state[6] += g; state[7] += h;
 
     /* The schedule is a function of the message, which may be secret
-     * (blinding derivation, signing keys). The working variables live in
-     * registers or are overwritten by the next block; they are not wiped. */
+     * (blinding derivation, signing keys): wiped once the last block is done
+     * (each block overwrites all of it). The working variables live in
+     * registers or are overwritten by the next call; they are not wiped. */
     privbill_wipe(w, sizeof w);
 }
 
@@ -146,13 +149,13 @@ void privbill_sha512_update(privbill_sha512_ctx *ctx, const uint8_t *in, size_t 
         in += take;
         in_len -= take;
         if (used < 128) return;
-        sha512_block(ctx->state, ctx->buf);
+        sha512_blocks(ctx->state, ctx->buf, 1);
     }
     /* Whole blocks straight from the input. */
-    while (in_len >= 128) {
-        sha512_block(ctx->state, in);
-        in += 128;
-        in_len -= 128;
+    if (in_len >= 128) {
+        sha512_blocks(ctx->state, in, in_len / 128);
+        in += in_len & ~(size_t)127;
+        in_len &= 127;
     }
     /* Keep the tail. */
     if (in_len != 0) memcpy(ctx->buf, in, in_len);
@@ -171,13 +174,13 @@ void privbill_sha512_final(privbill_sha512_ctx *ctx, uint8_t out[64])
     ctx->buf[used++] = 0x80;
     if (used > 112) {
         memset(ctx->buf + used, 0, 128 - used);
-        sha512_block(ctx->state, ctx->buf);
+        sha512_blocks(ctx->state, ctx->buf, 1);
         used = 0;
     }
     memset(ctx->buf + used, 0, 112 - used);
     privbill_store64_be(ctx->buf + 112, ctx->count >> 61);
     privbill_store64_be(ctx->buf + 120, ctx->count << 3);
-    sha512_block(ctx->state, ctx->buf);
+    sha512_blocks(ctx->state, ctx->buf, 1);
 
     /* Section 6.4.2: the digest is H0 .. H7, big endian. */
     for (i = 0; i < 8; i++) privbill_store64_be(out + 8 * i, ctx->state[i]);

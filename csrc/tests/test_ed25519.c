@@ -675,6 +675,69 @@ static void test_batch(int rounds)
           "batch larger than PRIVBILL_ED25519_BATCH_MAX refused");
 }
 
+/*
+ * Many signatures under one or two keys (a meter's daily batches): the batch
+ * merges each key's terms into one point, and must still refuse any one bad
+ * signature, a signature under the other key, or keys swapped between two
+ * signatures.
+ */
+static void test_batch_shared_keys(void)
+{
+    enum { N = PRIVBILL_ED25519_BATCH_MAX };
+    uint8_t sigs[64 * N], pks[32 * N], rnd[16 * N], sk[2][64], pk[2][32];
+    uint8_t text[N][16];
+    const uint8_t *msgs[N];
+    size_t lens[N];
+    int i, keys, at;
+
+    privbill_ed25519_keypair(pk[0], sk[0], rfc_seed[0]);
+    privbill_ed25519_keypair(pk[1], sk[1], rfc_seed[1]);
+    for (keys = 1; keys <= 2; keys++) {
+        for (i = 0; i < N; i++) {
+            int who = keys == 2 ? i % 2 : 0;
+            memset(text[i], 0, sizeof text[i]);
+            snprintf((char *)text[i], sizeof text[i], "day %d", i);
+            msgs[i] = text[i];
+            lens[i] = sizeof text[i];
+            privbill_ed25519_sign(sigs + 64 * i, msgs[i], lens[i], sk[who]);
+            memcpy(pks + 32 * i, pk[who], 32);
+        }
+        rng_bytes(rnd, sizeof rnd);
+        CHECK(privbill_ed25519_verify_batch(sigs, msgs, lens, pks, N, rnd) == 0,
+              "%d signatures under %d key(s) accepted", N, keys);
+        for (at = 0; at < N; at += N / 2 - 1) {
+            sigs[64 * at + 40] ^= 0x04;      /* S changed, still canonical */
+            CHECK(privbill_ed25519_verify_batch(sigs, msgs, lens, pks, N, rnd) == -1,
+                  "%d key(s): S tampered at %d rejected", keys, at);
+            sigs[64 * at + 40] ^= 0x04;
+            msgs[at] = msgs[(at + 2) % N];    /* another message of the same signer */
+            CHECK(privbill_ed25519_verify_batch(sigs, msgs, lens, pks, N, rnd) == -1,
+                  "%d key(s): message swapped at %d rejected", keys, at);
+            msgs[at] = text[at];
+            memcpy(pks + 32 * at, rfc_pk[2], 32); /* a third key, in the middle too */
+            CHECK(privbill_ed25519_verify_batch(sigs, msgs, lens, pks, N, rnd) == -1,
+                  "%d key(s): wrong key at %d rejected", keys, at);
+            memcpy(pks + 32 * at, pk[keys == 2 ? at % 2 : 0], 32);
+        }
+        if (keys == 2) {
+            memcpy(pks, pk[1], 32);          /* keys swapped between signatures 0 and 1 */
+            memcpy(pks + 32, pk[0], 32);
+            CHECK(privbill_ed25519_verify_batch(sigs, msgs, lens, pks, N, rnd) == -1,
+                  "two keys swapped between two signatures rejected");
+        }
+    }
+
+    /* A key with a torsion component (pool 6), many times: accepted, as singly. */
+    for (i = 0; i < 9; i++) {
+        memcpy(sigs + 64 * i, pool_sig[6], 64);
+        memcpy(pks + 32 * i, pool_pk[6], 32);
+        msgs[i] = pool_msg[6];
+        lens[i] = pool_len[6];
+    }
+    CHECK(privbill_ed25519_verify_batch(sigs, msgs, lens, pks, 9, rnd) == 0,
+          "a mixed-order key 9 times: accepted");
+}
+
 int main(int argc, char **argv)
 {
     uint64_t seed = 0x6564323535313921ULL;
@@ -690,6 +753,7 @@ int main(int argc, char **argv)
     test_noncanonical();
     test_small_and_mixed_order();
     test_batch(quick ? 40 : 400);
+    test_batch_shared_keys();
 
     return check_report("test_ed25519");
 }

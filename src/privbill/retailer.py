@@ -44,6 +44,7 @@ rule.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import sqlite3
 import time
@@ -71,9 +72,16 @@ from privbill.intervals import BillingPeriod, start_of
 from privbill.keys import VerifyingKey, verify_many
 from privbill.meter import MeterIdentity
 from privbill.pedersen import POINT_SIZE, CommitmentSet, verify_opening
-from privbill.statement import BITS_OF_BYTE, Mode, Statement, tariff_digest
+from privbill.statement import Mode, Statement, set_bits, tariff_digest
 from privbill.tariffs import Tariff, tariff_from_json, tariff_to_json
-from privbill.wire import CHANNEL_EXPORT, CHANNEL_IMPORT, ZERO_HASH, SignedBatch
+from privbill.wire import (
+    CHANNEL_EXPORT,
+    CHANNEL_IMPORT,
+    MAX_COUNT,
+    ZERO_HASH,
+    BatchPayload,
+    SignedBatch,
+)
 
 __all__ = ["REJECTION_HEAD", "IngestReceipt", "Rejection", "Retailer", "VerifiedBill"]
 
@@ -275,9 +283,10 @@ class Retailer:
         result is its receipt, or the error it raised (and logged).
 
         Faster than one :meth:`ingest` per batch: the Ed25519 signatures are
-        checked together (:func:`privbill.keys.verify_many`) and all batches are
-        written in one transaction, with a savepoint per batch so that a
-        rejected one leaves no trace. Receipts are returned once that
+        checked together (:func:`privbill.keys.verify_many`), each batch is
+        checked against the meter's history as the batches before it leave it,
+        and the accepted ones are written together in one transaction (a
+        rejected one is never written). Receipts are returned once that
         transaction is committed. An item may be ``(batch, hints)``.
         """
         items = [b if isinstance(b, tuple) else (b, None) for b in batches]
@@ -302,19 +311,36 @@ class Retailer:
             except PrivbillError as exc:
                 results[i] = exc
         with self._transaction() as db:
+            # Every check runs before any write, against the meter's history as
+            # the batches before it in this call leave it; only accepted batches
+            # are written, so a rejected one leaves no trace (no savepoints needed).
+            history = _History(db, [signed.payload for _, signed, _ in ready])
+            rows: list[tuple[object, ...]] = []
             for i, signed, points in ready:
-                db.execute("SAVEPOINT batch")
                 try:
-                    self._check_and_store(db, signed, points)
+                    history.check(signed)
                 except PrivbillError as exc:
-                    db.execute("ROLLBACK TO batch")
                     results[i] = exc
-                else:
-                    p = signed.payload
-                    results[i] = IngestReceipt(
-                        p.meter_id, p.channel, p.counter, p.first_index, p.count, len(points)
+                    continue
+                history.accept(signed)
+                p = signed.payload
+                rows.append(
+                    (
+                        p.meter_id,
+                        p.channel,
+                        p.counter,
+                        p.first_index,
+                        p.count,
+                        p.presence,
+                        signed.encoded,
+                        points.to_points(),
                     )
-                db.execute("RELEASE batch")
+                )
+                results[i] = IngestReceipt(
+                    p.meter_id, p.channel, p.counter, p.first_index, p.count, len(points)
+                )
+            db.executemany("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO chains VALUES (?, ?, ?, ?, ?)", history.heads())
         rejected = [(i, r) for i, r in enumerate(results) if isinstance(r, PrivbillError)]
         if rejected:
             with self._transaction() as db:
@@ -338,62 +364,6 @@ class Retailer:
         if payload.last_index > _SQLITE_INT_MAX or payload.counter > _SQLITE_INT_MAX:
             raise BatchError("first_index/counter: beyond any date this store handles")
         return points
-
-    def _check_and_store(
-        self, db: sqlite3.Connection, signed: SignedBatch, points: CommitmentSet
-    ) -> None:
-        """The checks against the meter's history (steps 5 to 8 of docs/protocol.md,
-        "Ingesting a batch"), then the insert."""
-        p = signed.payload
-        row = db.execute(
-            "SELECT counter, hash, period FROM chains WHERE meter_id = ? AND channel = ?",
-            (p.meter_id, p.channel),
-        ).fetchone()
-        counter, last_hash, period = row if row else (0, ZERO_HASH, p.period)
-        if p.period != period:
-            # an index means another time under another period: one period per chain
-            raise BatchError(f"batch period is {p.period} s, the meter's chain uses {period} s")
-        overlaps = db.execute(
-            "SELECT counter, first_index, encoded FROM batches WHERE meter_id = ?"
-            " AND channel = ? AND first_index <= ? AND first_index + count > ?"
-            " ORDER BY first_index",
-            (p.meter_id, p.channel, p.last_index, p.first_index),
-        ).fetchall()
-        if overlaps:
-            _check_equivocation(signed, overlaps)
-        if p.counter <= counter:
-            raise ReplayError(f"batch counter {p.counter} is not after {counter}: replayed")
-        if p.counter > counter + 1:
-            raise ChainError(
-                f"batch counter {p.counter} skips {p.counter - counter - 1} batch(es)"
-                f" after {counter}: omitted"
-            )
-        if p.prev_hash != last_hash:
-            raise ChainError(f"batch {p.counter} does not link to batch {counter}")
-        if overlaps:
-            # Each interval belongs to one batch: no back-filling of a batch's
-            # missing intervals by a later one (the meter reports what it recorded).
-            raise BatchError(
-                f"batch {p.counter} overlaps the intervals of stored batch {overlaps[0][0]}"
-                f" from {_when(overlaps[0][1], p.period)}"
-            )
-        db.execute(
-            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                p.meter_id,
-                p.channel,
-                p.counter,
-                p.first_index,
-                p.count,
-                p.presence,
-                signed.encoded,
-                points.to_points(),
-            ),
-        )
-        db.execute(
-            "INSERT OR REPLACE INTO chains VALUES (?, ?, ?, ?, ?)",
-            (p.meter_id, p.channel, p.counter, signed.hash(), p.period),
-        )
 
     def _reject(
         self, db: sqlite3.Connection, encoded: bytes, meter_id: bytes | None, exc: PrivbillError
@@ -458,16 +428,20 @@ class Retailer:
         of the range (recorded or marked missing): before the meter has reported
         a period, nothing about it can be verified.
         """
-        indices, raw = self._stored(meter_id, channel, intervals)
-        return indices, CommitmentSet.from_points(raw)
+        recorded, raw = self._stored(meter_id, channel, intervals)
+        return [intervals.start + k for k in set_bits(recorded)], CommitmentSet.from_points(raw)
 
-    def _stored(self, meter_id: bytes, channel: int, intervals: range) -> tuple[list[int], bytes]:
+    def _stored(self, meter_id: bytes, channel: int, intervals: range) -> tuple[int, bytes]:
+        """The recorded intervals of ``intervals`` as a bitmap (bit ``k``: interval
+        ``intervals.start + k``), and their commitments in internal form."""
         lo, hi = intervals.start, intervals.stop
+        # A batch covers at most MAX_COUNT intervals: the lower bound on first_index
+        # lets the index stop there, not scan the meter's whole history.
         rows = self._db.execute(
             "SELECT first_index, count, presence, points FROM batches WHERE meter_id = ?"
-            " AND channel = ? AND first_index < ? AND first_index + count > ?"
+            " AND channel = ? AND first_index BETWEEN ? AND ? AND first_index + count > ?"
             " ORDER BY first_index",
-            (meter_id, channel, hi, lo),
+            (meter_id, channel, lo - MAX_COUNT + 1, hi - 1, lo),
         ).fetchall()
         covered = lo  # batches never overlap, so they tile the range in order
         for first, count, _, _ in rows:
@@ -480,20 +454,19 @@ class Retailer:
                 f"no batch from meter {meter_id.hex()} covers {when} yet:"
                 " a period cannot be verified before the meter has reported it"
             )
-        indices: list[int] = []
+        recorded = 0
         parts: list[bytes] = []
         size = POINT_SIZE
         for first, count, presence, points in rows:
-            present = [first + 8 * k + b for k, v in enumerate(presence) for b in BITS_OF_BYTE[v]]
-            if lo <= first and first + count <= hi:
-                indices += present
-                parts.append(points)
-                continue
-            for k, i in enumerate(present):
-                if lo <= i < hi:
-                    indices.append(i)
-                    parts.append(points[k * size : (k + 1) * size])
-        return indices, b"".join(parts)
+            # the batch's part in [lo, hi), and how many commitments it holds before
+            start, stop = max(first, lo), min(first + count, hi)
+            bits = int.from_bytes(presence, "little")
+            before = (bits & ((1 << (start - first)) - 1)).bit_count()
+            inside = (bits >> (start - first)) & ((1 << (stop - start)) - 1)
+            taken = inside.bit_count()
+            parts.append(points[before * size : (before + taken) * size])
+            recorded |= inside << (start - lo)
+        return recorded, b"".join(parts)
 
     def _period_of(self, meter_id: bytes, channel: int) -> int | None:
         """The interval length of the meter's batches on a channel (None before any)."""
@@ -549,16 +522,15 @@ class Retailer:
                 f"the meter reports {reported} s intervals, the tariff bills {tariff.period} s ones"
             )
         intervals = period.intervals()
+        n = len(intervals)
         try:
-            positions = st.present_positions(len(intervals))
+            claimed = st.presence_mask(n)
         except PrivbillError as exc:
             raise FormatError(str(exc)) from None
-        claimed = [intervals.start + j for j in positions]
         stored, raw = self._stored(st.meter_id, st.channel, intervals)
         if claimed != stored:
-            held, said = set(stored), set(claimed)
-            omitted = sorted(held - said)
-            invented = sorted(said - held)
+            omitted = [intervals.start + k for k in set_bits(stored & ~claimed)]
+            invented = [intervals.start + k for k in set_bits(claimed & ~stored)]
             if omitted:
                 raise CoverageError(
                     f"statement omits {len(omitted)} interval(s) the store holds:"
@@ -568,6 +540,10 @@ class Retailer:
                 f"statement claims {len(invented)} interval(s) the store lacks:"
                 f" {_list(invented, period.period)}"
             )
+        # With every interval recorded (the usual case), the k-th commitment is the
+        # k-th interval's and the per-tariff caches give the weights directly.
+        complete = stored == (1 << n) - 1
+        positions = range(n) if complete else set_bits(stored)
         points = CommitmentSet.from_points(raw)
         openings = st.openings()
         band_totals = weighted = total = None
@@ -576,17 +552,22 @@ class Retailer:
             names = tariff.band_names
             if len(st.values) != len(names):
                 raise FormatError(f"bands mode needs {len(names)} values, got {len(st.values)}")
-            members: list[list[int]] = [[] for _ in names]
-            bands = tariff.band_indices(intervals)  # the whole range: cached per tariff
-            for k, j in enumerate(positions):
-                members[bands[j]].append(k)
+            members: Sequence[Sequence[int]]
+            if complete:
+                members = tariff.band_positions(intervals)  # cached per tariff
+            else:
+                bands = tariff.band_indices(intervals)  # the whole range: cached per tariff
+                partial: list[list[int]] = [[] for _ in names]
+                for k, j in enumerate(positions):
+                    partial[bands[j]].append(k)
+                members = partial
             for b, name in enumerate(names):
                 _check_opening(points.sum(members[b]), st.values[b][0], openings[b], name)
             band_totals = {name: v for name, (v, _) in zip(names, st.values, strict=True)}
             bill = bill_from_band_totals(tariff, period, band_totals)
         elif st.mode == "amount":
             prices = tariff.price_weights(intervals)
-            weights = [prices[j] for j in positions]
+            weights = prices if complete else [prices[j] for j in positions]
             _check_opening(points.combine(weights), st.values[0][0], openings[0], "amount")
             weighted = st.values[0][0]
             bill = bill_from_amount(tariff, period, weighted)
@@ -599,7 +580,7 @@ class Retailer:
             period,
             st.mode,
             len(intervals),
-            len(claimed),
+            len(positions),
             band_totals,
             weighted,
             total,
@@ -634,6 +615,111 @@ class Retailer:
             for i in range(0, len(blobs), chunk_size)
         ]
         return [result for f in futures for result in f.result()]
+
+
+_Chain = tuple[bytes, int]  # (meter_id, channel)
+
+
+class _History:
+    """The history of the meter channels an ingest transaction touches, as that
+    transaction sees it: steps 5 to 8 of docs/protocol.md ("Ingesting a batch")
+    check a batch against the chain head and the batches it may overlap.
+
+    Read once per meter and channel when the transaction starts, then kept up to
+    date in memory as batches are accepted, so checking a batch costs no SQL
+    (except reading a stored batch it overlaps, to look for equivocation).
+    """
+
+    def __init__(self, db: sqlite3.Connection, payloads: Iterable[BatchPayload]) -> None:
+        self._db = db
+        spans: dict[_Chain, tuple[int, int]] = {}
+        for p in payloads:
+            lo, hi = spans.get((p.meter_id, p.channel), (p.first_index, p.last_index))
+            spans[p.meter_id, p.channel] = (min(lo, p.first_index), max(hi, p.last_index))
+        #: Per chain: the last accepted (counter, hash, period), or (0, ZERO_HASH, None).
+        self._heads: dict[_Chain, tuple[int, bytes, int | None]] = {}
+        #: Per chain: the batches near this call's, sorted by first index (they never
+        #: overlap, so first indices are distinct): (first_index, count, counter,
+        #: encoding, None while only the store has it).
+        self._firsts: dict[_Chain, list[int]] = {}
+        self._nearby: dict[_Chain, list[tuple[int, int, int, bytes | None]]] = {}
+        self._moved: dict[_Chain, None] = {}  # chains whose head moved, in order
+        for chain, (lo, hi) in spans.items():
+            row = db.execute(
+                "SELECT counter, hash, period FROM chains WHERE meter_id = ? AND channel = ?",
+                chain,
+            ).fetchone()
+            self._heads[chain] = (row[0], row[1], row[2]) if row else (0, ZERO_HASH, None)
+            # A batch covers at most MAX_COUNT intervals: the lower bound on
+            # first_index lets the index stop there, not scan the whole history.
+            rows = db.execute(
+                "SELECT first_index, count, counter FROM batches WHERE meter_id = ?"
+                " AND channel = ? AND first_index BETWEEN ? AND ? AND first_index + count > ?"
+                " ORDER BY first_index",
+                (*chain, lo - MAX_COUNT + 1, hi, lo),
+            ).fetchall()
+            self._firsts[chain] = [r[0] for r in rows]
+            self._nearby[chain] = [(first, count, counter, None) for first, count, counter in rows]
+
+    def check(self, signed: SignedBatch) -> None:
+        """Raise the error of the first of steps 5 to 8 that ``signed`` fails."""
+        p = signed.payload
+        chain = (p.meter_id, p.channel)
+        counter, last_hash, period = self._heads[chain]
+        if period is not None and p.period != period:
+            # an index means another time under another period: one period per chain
+            raise BatchError(f"batch period is {p.period} s, the meter's chain uses {period} s")
+        overlaps = self._overlaps(chain, p)
+        if overlaps:
+            _check_equivocation(signed, overlaps)
+        if p.counter <= counter:
+            raise ReplayError(f"batch counter {p.counter} is not after {counter}: replayed")
+        if p.counter > counter + 1:
+            raise ChainError(
+                f"batch counter {p.counter} skips {p.counter - counter - 1} batch(es)"
+                f" after {counter}: omitted"
+            )
+        if p.prev_hash != last_hash:
+            raise ChainError(f"batch {p.counter} does not link to batch {counter}")
+        if overlaps:
+            # Each interval belongs to one batch: no back-filling of a batch's
+            # missing intervals by a later one (the meter reports what it recorded).
+            raise BatchError(
+                f"batch {p.counter} overlaps the intervals of stored batch {overlaps[0][0]}"
+                f" from {_when(overlaps[0][1], p.period)}"
+            )
+
+    def accept(self, signed: SignedBatch) -> None:
+        """Record ``signed`` (checked) as its chain's new head."""
+        p = signed.payload
+        chain = (p.meter_id, p.channel)
+        self._heads[chain] = (p.counter, signed.hash(), p.period)
+        k = bisect.bisect(self._firsts[chain], p.first_index)
+        self._firsts[chain].insert(k, p.first_index)
+        self._nearby[chain].insert(k, (p.first_index, p.count, p.counter, signed.encoded))
+        self._moved[chain] = None
+
+    def heads(self) -> list[tuple[bytes, int, int, bytes, int | None]]:
+        """Rows of the chains table for the chains whose head moved."""
+        return [(*chain, *self._heads[chain]) for chain in self._moved]
+
+    def _overlaps(self, chain: _Chain, p: BatchPayload) -> list[tuple[int, int, bytes]]:
+        """(counter, first_index, encoding) of the batches overlapping ``p``, in order."""
+        firsts, nearby = self._firsts[chain], self._nearby[chain]
+        lo = bisect.bisect_left(firsts, p.first_index - MAX_COUNT + 1)
+        hi = bisect.bisect_right(firsts, p.last_index)
+        return [
+            (counter, first, encoded if encoded is not None else self._encoded(chain, counter))
+            for first, count, counter, encoded in nearby[lo:hi]
+            if first + count > p.first_index
+        ]
+
+    def _encoded(self, chain: _Chain, counter: int) -> bytes:
+        row = self._db.execute(
+            "SELECT encoded FROM batches WHERE meter_id = ? AND channel = ? AND counter = ?",
+            (*chain, counter),
+        ).fetchone()
+        return bytes(row[0])
 
 
 def _check_equivocation(signed: SignedBatch, overlaps: list[tuple[int, int, bytes]]) -> None:

@@ -109,13 +109,18 @@ class Statement:
 
     def present_positions(self, count: int) -> list[int]:
         """Positions ``j < count`` in the period whose presence bit is set."""
+        return set_bits(self.presence_mask(count))
+
+    def presence_mask(self, count: int) -> int:
+        """The presence bitmap of a period of ``count`` intervals as an integer:
+        bit ``j`` is set if position ``j`` is present."""
         if len(self.presence) != (count + 7) // 8:
             raise EncodingError(
                 f"presence: {len(self.presence)} bytes for a period of {count} intervals"
             )
         if count % 8 and self.presence[-1] >> (count % 8):
             raise EncodingError("presence: bits set past the end of the period")
-        return [8 * k + b for k, byte in enumerate(self.presence) for b in BITS_OF_BYTE[byte]]
+        return int.from_bytes(self.presence, "little")
 
     def openings(self) -> list[Scalar]:
         """The disclosed openings as scalars, in value order."""
@@ -182,6 +187,16 @@ class Statement:
         if statement.encode() != data:
             raise FormatError("statement: not in deterministic encoding")
         return statement
+
+
+def set_bits(mask: int) -> list[int]:
+    """The positions of the set bits of ``mask`` (>= 0), ascending.
+
+    >>> set_bits(0b1011_0000_0001)
+    [0, 8, 9, 11]
+    """
+    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    return [8 * k + b for k, byte in enumerate(data) for b in BITS_OF_BYTE[byte]]
 
 
 def tariff_digest(tariff: Tariff) -> bytes:

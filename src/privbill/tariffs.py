@@ -367,6 +367,7 @@ class Tariff(ABC):
         )
         self.export_price = None if export_price is None else _int(export_price, "export_price")
         self._band_cache: dict[tuple[int, int], tuple[int, ...]] = {}
+        self._positions_cache: dict[tuple[int, int, int], tuple[tuple[int, ...], ...]] = {}
         self._blocks: dict[int, tuple[int, ...]] = {}
 
     # -- what each kind defines --------------------------------------------
@@ -439,6 +440,29 @@ class Tariff(ABC):
         lookup = self._cached_band_index
         return tuple(lookup(_index(i)) for i in indices)
 
+    def band_positions(self, indices: range) -> tuple[tuple[int, ...], ...]:
+        """Per band (in :attr:`band_names` order), the positions in ``indices`` of its
+        intervals: the band-total queries' 0/1 weights, as the positions of the 1s.
+
+        Cached per range, as :meth:`band_indices` is: a retailer verifies many
+        customers over the same period with the same tariff.
+
+        >>> t = FlatTariff(3000, unit="0.01p")
+        >>> t.band_positions(range(100, 103))
+        ((0, 1, 2),)
+        """
+        key = (indices.start, indices.stop, indices.step)
+        hit = self._positions_cache.get(key)
+        if hit is None:
+            members: list[list[int]] = [[] for _ in self.band_names]
+            for j, b in enumerate(self.band_indices(indices)):
+                members[b].append(j)
+            hit = tuple(tuple(m) for m in members)
+            if len(self._positions_cache) >= self._CACHE_SIZE:
+                self._positions_cache.pop(next(iter(self._positions_cache)))
+            self._positions_cache[key] = hit
+        return hit
+
     def bands_of(self, indices: Iterable[int]) -> list[str]:
         """The band of each of ``indices``."""
         names = self.band_names
@@ -501,6 +525,7 @@ class Tariff(ABC):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_band_cache"] = {}  # do not ship caches to worker processes
+        state["_positions_cache"] = {}
         state["_blocks"] = {}
         return state
 

@@ -530,6 +530,14 @@ class SignedBatch:
         privbill.errors.FormatError: COSE_Sign1: expected an array of 4 items
         """
         data = _check_input(data, MAX_BATCH_SIZE, "COSE_Sign1")
+        laid_out = _decode_laid_out(data)  # every valid batch, in a few slices
+        if laid_out is not None:
+            return cls._of(*laid_out, data)
+        return cls._decode_strict(data)
+
+    @classmethod
+    def _decode_strict(cls, data: bytes) -> SignedBatch:
+        """:meth:`decode` with the general strict CBOR reader, which names what is wrong."""
         if not data or data[0] >> 5 != 6:  # not a tag: do not parse it as a COSE array
             raise FormatError(f"COSE_Sign1: expected CBOR tag {COSE_SIGN1_TAG}")
         try:
@@ -557,16 +565,87 @@ class SignedBatch:
         # re-encode the envelope once more, then build the object without checking again.
         if _envelope(_PROTECTED[alg], kid, payload_bytes, signature) != data:
             raise FormatError("COSE_Sign1: not in deterministic encoding")  # unreachable
+        return cls._of(payload, payload_bytes, alg, signature, data)
+
+    @classmethod
+    def _of(
+        cls, payload: BatchPayload, payload_bytes: bytes, alg: Alg, signature: bytes, data: bytes
+    ) -> SignedBatch:
+        """A decoded batch, built without checking again what decoding checked."""
         batch = object.__new__(cls)
-        for name, value_ in (
+        for name, value in (
             ("payload", payload),
             ("payload_bytes", payload_bytes),
             ("alg", alg),
             ("signature", signature),
             ("encoded", data),
         ):
-            object.__setattr__(batch, name, value_)
+            object.__setattr__(batch, name, value)
         return batch
+
+
+#: A valid batch's bytes before the kid, per algorithm: tag 18, an array of 4, the
+#: protected bucket (a 3-byte string), the unprotected map's head and key, 4, and the
+#: kid's head (a 16-byte string).
+_ENVELOPE_START: Final[dict[bytes, Alg]] = {
+    b"\xd2\x84\x43" + header + b"\xa1\x04\x50": alg for alg, header in _PROTECTED.items()
+}
+
+
+def _bstr(data: bytes, pos: int) -> tuple[bytes, int]:
+    major, size, pos = _head(data, pos, ())
+    if major != 2 or pos + size > len(data):
+        raise _Malformed((), "expected a byte string")
+    return data[pos : pos + size], pos + size
+
+
+def _guess(data: bytes, pos: int) -> tuple[int | bytes, int]:
+    """Read an unsigned integer or a byte string at ``pos`` without checking its form
+    (the caller re-encodes what it read and compares); IndexError past the end."""
+    initial = data[pos]
+    info = initial & 0x1F
+    pos += 1
+    if info < 24:
+        arg = info
+    else:
+        arg = int.from_bytes(data[pos : pos + (1 << (info - 24))], "big")
+        pos += 1 << (info - 24)
+    if initial >> 5 == 2:
+        return data[pos : pos + arg], pos + arg
+    return arg, pos
+
+
+def _decode_laid_out(data: bytes) -> tuple[BatchPayload, bytes, Alg, bytes] | None:
+    """The common case of :meth:`SignedBatch.decode` without the general CBOR reader:
+    a batch laid out as every valid one is. Returns (payload, payload bytes, alg,
+    signature), or None at the first deviation; the strict decoder then decides,
+    and names the error.
+
+    It accepts only what the strict decoder accepts. The envelope's fixed bytes
+    are compared literally and its two byte strings read by the strict reader,
+    up to the end of the input. The payload's fields are guessed at, but taken
+    only if :class:`BatchPayload` accepts them and they re-encode to exactly the
+    payload bytes: the strict decoder's own last check.
+    """
+    try:
+        alg = _ENVELOPE_START.get(data[:9])
+        if alg is None:
+            return None
+        payload_bytes, pos = _bstr(data, 9 + METER_ID_SIZE)
+        signature, pos = _bstr(data, pos)
+        if pos != len(data) or len(signature) != SIGNATURE_SIZE:
+            return None
+        fields: list[int | bytes] = []
+        pos = 1  # after the array head, which the re-encoding checks
+        for _ in _FIELDS:
+            value, pos = _guess(payload_bytes, pos)
+            fields.append(value)
+        payload = BatchPayload(**dict(zip(_FIELDS, fields, strict=True)))  # type: ignore[arg-type]
+    except (_Malformed, IndexError, TypeError, RangeError, EncodingError):
+        return None
+    if payload.encode() != payload_bytes or data[9 : 9 + METER_ID_SIZE] != payload.meter_id:
+        return None
+    return payload, payload_bytes, alg, signature
 
 
 def sign_batch(payload: BatchPayload, signing_key: SigningKey) -> SignedBatch:
