@@ -52,6 +52,7 @@ from privbill.settlement import (
     PaillierSettlement,
     RecoveryRefusedError,
     Roster,
+    RosterError,
     RosterMismatchError,
     StaleReportError,
     ThresholdError,
@@ -273,7 +274,7 @@ def test_default_modulus_is_3072_bits() -> None:
 class PGroup:
     def __init__(self, n: int = 6, threshold: int = 3, holders: int = 3) -> None:
         self.operator = SigningKey.generate()
-        self.meters = [MeterClient(bytes([i + 1]) * 16) for i in range(n)]
+        self.meters = [MeterClient(bytes([i + 1]) * 16, min_threshold=2) for i in range(n)]
         self.signed = Roster.create(
             b"paillier", [m.member for m in self.meters], threshold=threshold
         ).sign(self.operator)
@@ -609,3 +610,19 @@ def test_report_decoding_is_strict(pgroup: PGroup) -> None:
     with pytest.raises(MalformedReportError):
         EncryptedReport.decode("text")  # type: ignore[arg-type]
     assert EncryptedReport.decode(bytearray(data)).encode() == data
+
+
+def test_meter_floor_and_high_water_mark_hold_for_paillier(pgroup: PGroup) -> None:
+    """The meter-side rules of the masking backend hold here too: no roster below the
+    meter's threshold floor, and no interval reported twice under two sets of holder
+    keys (which would let a new set of holders difference one household out)."""
+    floor = MeterClient(bytes(16))  # MIN_THRESHOLD by default; pgroup's t is 3
+    with pytest.raises(RosterError, match="floor"):
+        pgroup.setup.client(floor, pgroup.roster)
+    meter = pgroup.meters[0]
+    pgroup.clients[0].report(70, 5, pgroup.blinding(0, 70))
+    pgroup.clients[0].report(70, 5, pgroup.blinding(0, 70))  # a retry: same keys
+    other = PaillierSettlement.setup(pgroup.roster, holders=2, bits=SETTLEMENT_BITS)
+    with pytest.raises(LateReportError):
+        other.client(meter, pgroup.roster).report(70, 5, pgroup.blinding(0, 70))
+    assert meter.last_reported == 70

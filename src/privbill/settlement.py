@@ -900,12 +900,7 @@ class MeterClient:
         digest = st.roster.digest
         if idx in st.answered:
             raise LateReportError(f"interval {idx} is already in recovery")
-        if self._last is not None and (
-            idx < self._last[0] or (idx == self._last[0] and digest != self._last[1])
-        ):
-            raise LateReportError(
-                f"interval {idx}: this meter has reported up to interval {self._last[0]}"
-            )
+        self._claim(idx, digest)
         yv, yb = _ffi.out_bytes(_SCALAR), _ffi.out_bytes(_SCALAR)
         n = len(st.neighbours)
         rc = lib.privbill_mask_report(
@@ -913,8 +908,18 @@ class MeterClient:
             st.keys if n else ffi.NULL, st.subtract if n else ffi.NULL, n,
         )  # fmt: skip
         _ffi.check(rc, RangeError, "bad subtract flag")
-        self._last = (idx, digest)
         return MaskedReport(self.meter_id, digest, idx, _ffi.to_bytes(yv), _ffi.to_bytes(yb))
+
+    def _claim(self, idx: int, context: bytes) -> None:
+        """Record a report of interval ``idx`` under ``context`` (the roster, and the
+        keys for Paillier), or raise LateReportError for an earlier interval, or for
+        the same one under another context (the same context is a retry)."""
+        last = self._last
+        if last is not None and (idx < last[0] or (idx == last[0] and context != last[1])):
+            raise LateReportError(
+                f"interval {idx}: this meter has reported up to interval {last[0]}"
+            )
+        self._last = (idx, context)
 
     def _check_request(self, request: RecoveryRequest) -> frozenset[bytes]:
         """The counted set of a request this meter may answer, or RecoveryRefusedError."""
@@ -1822,6 +1827,10 @@ class PaillierMeterClient:
         packing: PackingParams,
         pool_size: int = 0,
     ) -> None:
+        if roster.threshold < meter.min_threshold:
+            raise RosterError(
+                f"threshold {roster.threshold} is below this meter's floor {meter.min_threshold}"
+            )
         self.meter = meter
         self.meter_id = meter.meter_id
         self.roster = roster
@@ -1840,7 +1849,10 @@ class PaillierMeterClient:
         return tuple(pool.encrypt(x) for pool, x in zip(self.pools, shares, strict=True))
 
     def report(self, index: int, value: int, blinding: Scalar) -> EncryptedReport:
+        """The signed report of interval ``index``; the meter's high-water mark
+        applies as in :meth:`MeterClient.report` (LateReportError)."""
         idx = _ffi.as_uint("index", index, 64)
+        self.meter._claim(idx, self.roster.digest + self.keys_digest)
         rep = EncryptedReport(
             self.meter_id, self.roster.digest, self.keys_digest, idx, self.encrypt(value, blinding)
         )
@@ -1920,7 +1932,7 @@ class PaillierSettlement:
     >>> from privbill.keys import SigningKey
     >>> from privbill.pedersen import commit, derive_blinding
     >>> operator = SigningKey.generate()
-    >>> meters = [MeterClient(bytes([i]) * 16) for i in range(1, 5)]
+    >>> meters = [MeterClient(bytes([i]) * 16, min_threshold=3) for i in range(1, 5)]
     >>> signed = Roster.create(b"feeder-9", [m.member for m in meters], threshold=3).sign(operator)
     >>> setup = PaillierSettlement.setup(signed.roster, holders=3, bits=2048)  # 3072 by default
     >>> k, index = bytes(32), 760_000
