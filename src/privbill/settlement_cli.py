@@ -20,11 +20,11 @@ model).
 intervals) that :func:`privbill.settlement.run_groups` sends through an
 executor; tests and benchmarks use it too.
 
->>> res = simulate_group(GroupSpec(
-...     group_id="demo", readings={"a": {10: 5, 11: 6}, "b": {10: 7, 11: 8}, "c": {10: 1, 11: 2}},
-...     intervals=[10, 11], dropout=0.0, seed=1))
+>>> readings = {name: {10: 5 + n, 11: 6 + n} for n, name in enumerate("abcdef")}
+>>> del readings["f"][11]                      # meter f drops out at interval 11
+>>> res = simulate_group(GroupSpec("demo", readings, intervals=[10, 11], seed=1))
 >>> [(r.interval, r.sum_wh, len(r.households)) for r in res]
-[(10, 13, 3), (11, 16, 3)]
+[(10, 45, 6), (11, 40, 5)]
 """
 
 from __future__ import annotations
