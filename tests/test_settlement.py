@@ -14,13 +14,14 @@ import dataclasses
 import hashlib
 import hmac
 import random
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from conftest import missing
 from privbill._ffi import ffi, lib
 from privbill.errors import AggregationError, FormatError, VerificationError
 from privbill.group import L, Scalar
@@ -243,6 +244,46 @@ def test_real_month_every_half_hour(sgsc: dict[str, dict[int, int]]) -> None:
         all_results = run_groups(simulate_group, specs, pool)
     for spec, results in zip(specs, all_results, strict=True):
         _check(spec, results)
+
+
+def test_groups_on_a_process_pool(sgsc: dict[str, dict[int, int]]) -> None:
+    """Four groups of a real day through a process pool give what they give serially
+    (simulate_group is the picklable unit of work)."""
+    specs = [
+        GroupSpec(f"pool{i}", r, iv[:8], dropout=0.1, seed=i)
+        for i, (r, iv) in enumerate(_groups(sgsc, 8, 4, 1))
+    ]
+    with ProcessPoolExecutor(2) as pool:
+        results = run_groups(simulate_group, specs, pool)
+    for spec, res in zip(specs, results, strict=True):
+        _check(spec, res)
+        assert [(r.sum_wh, r.households) for r in res] == [
+            (r.sum_wh, r.households) for r in simulate_group(spec)
+        ]
+
+
+@pytest.mark.slow
+def test_groups_on_a_dask_cluster(sgsc: dict[str, dict[int, int]]) -> None:
+    """The same through dask.distributed (client.get_executor()), two worker processes."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        missing("dask.distributed is not installed (pip install 'privbill[dask]')")
+    specs = [
+        GroupSpec(f"dask{i}", r, iv[:6], dropout=0.1, seed=i)
+        for i, (r, iv) in enumerate(_groups(sgsc, 6, 3, 1))
+    ]
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = Client(cluster)  # type: ignore[no-untyped-call]
+    try:
+        results = run_groups(simulate_group, specs, client.get_executor())
+    finally:
+        client.close()
+        cluster.close()
+    for spec, res in zip(specs, results, strict=True):
+        _check(spec, res)
 
 
 def test_k_regular_group_with_dropouts() -> None:
