@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from conftest import missing
 from privbill._ffi import ffi, lib
 from privbill.errors import AggregationError, FormatError, VerificationError
-from privbill.group import L, Scalar
+from privbill.group import Element, L, Scalar
 from privbill.keys import SigningKey
 from privbill.pedersen import commit, derive_blinding
 from privbill.readings import read_sgsc_csv
@@ -142,6 +142,50 @@ def test_pair_key_and_mask_match_independent_implementation(rng: random.Random) 
         i += 1
     assert int.from_bytes(bytes(mr), "little") == int.from_bytes(okm[:64], "little") % L
     assert int.from_bytes(bytes(mo), "little") == int.from_bytes(okm[64:], "little") % L
+
+
+def _expand_scalars(prk: bytes, domain: bytes, index: int) -> tuple[int, int]:
+    """HKDF-Expand(prk, domain || be64(index), 128), halves reduced mod l (RFC 5869)."""
+    okm, t, i = b"", b"", 1
+    while len(okm) < 128:
+        msg = t + domain + index.to_bytes(8, "big") + bytes([i])
+        t = hmac.new(prk, msg, hashlib.sha512).digest()
+        okm += t
+        i += 1
+    return int.from_bytes(okm[:64], "little") % L, int.from_bytes(okm[64:128], "little") % L
+
+
+def test_unmasking_answer_matches_independent_implementation(rng: random.Random) -> None:
+    """privbill_mask_unmask: the self mask (hash to group, scalar multiplication, HKDF)
+    plus (+/-) the unmasking pair of each counted neighbour, recomputed here from the
+    spec in plain Python (the group arithmetic from privbill.group)."""
+    secret, digest = Scalar.random(), rng.randbytes(32)
+    keys = [rng.randbytes(64) for _ in range(4)]
+    subtract, counted = bytes([0, 1, 1, 0]), bytes([1, 1, 0, 1])
+    index = rng.randrange(1 << 40)
+    zv, zb = ffi.new("uint8_t[32]"), ffi.new("uint8_t[32]")
+    rc = lib.privbill_mask_unmask(zv, zb, bytes(secret), digest, index, b"".join(keys),
+                                  subtract, counted, 4)  # fmt: skip
+    assert rc == 0
+    base = Element.hash_to_group(digest + index.to_bytes(8, "big"), b"privbill/v1/settlement/self")
+    q = bytes(secret * base)
+    prk = hmac.new(b"privbill/v1/settlement/self", q, hashlib.sha512).digest()
+    want_v, want_b = _expand_scalars(prk, b"privbill/v1/settlement/mask", index)
+    for key, sub, cnt in zip(keys, subtract, counted, strict=True):
+        if cnt:
+            u_r, u_o = _expand_scalars(key, b"privbill/v1/settlement/unmask", index)
+            sign = -1 if sub else 1
+            want_v, want_b = want_v + sign * u_r, want_b + sign * u_o
+    assert int.from_bytes(bytes(zv), "little") == want_v % L
+    assert int.from_bytes(bytes(zb), "little") == want_b % L
+    # the unmasking pair alone, and that it differs from the reporting pair
+    lib.privbill_mask_pair_unmask(zv, zb, keys[0], index)
+    assert (int.from_bytes(bytes(zv), "little"), int.from_bytes(bytes(zb), "little")) == (
+        _expand_scalars(keys[0], b"privbill/v1/settlement/unmask", index)
+    )
+    assert _expand_scalars(keys[0], b"privbill/v1/settlement/mask", index) != (
+        _expand_scalars(keys[0], b"privbill/v1/settlement/unmask", index)
+    )
 
 
 def test_x25519_matches_cryptography(rng: random.Random) -> None:
