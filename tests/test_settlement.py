@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import json
 import random
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -631,7 +632,6 @@ def test_errors_are_aggregation_errors() -> None:
 
 
 def test_cli_json(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
-    import json
 
     rc = settlement_main(
         [
@@ -653,6 +653,25 @@ def test_cli_json(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
     row = doc["intervals"][0]
     assert set(row) == {"start", "sum_wh", "households", "dropped", "verified"}
     assert row["start"].endswith("+00:00") and row["verified"] is True
+
+
+def test_cli_reports_rounds_below_the_threshold(capsys: pytest.CaptureFixture[str]) -> None:
+    """Half the meters out: some rounds have fewer than t = 5 reports. They release
+    nothing and say why; every other round is a verified sum over its counted meters."""
+    rc = settlement_main(["demo", "--households", "10", "--dropout", "0.5", "--json"])
+    assert rc == 0
+    rows = json.loads(capsys.readouterr().out)["intervals"]
+    aborted = [r for r in rows if not r["verified"]]
+    assert aborted and len(aborted) < len(rows)
+    for r in aborted:
+        assert r["sum_wh"] is None and r["households"] == [] and len(r["dropped"]) == 10
+        assert "threshold 5" in r["error"]
+    for r in rows:
+        if r["verified"]:
+            assert len(r["households"]) >= 5 and "error" not in r
+    # the human form says the same
+    assert settlement_main(["demo", "--households", "10", "--dropout", "0.5"]) == 0
+    assert "released nothing (below the threshold)" in capsys.readouterr().out
 
 
 def test_cli_error_exit(capsys: pytest.CaptureFixture[str]) -> None:

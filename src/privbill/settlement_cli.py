@@ -36,10 +36,11 @@ import random
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from privbill.errors import PrivbillError, RangeError
+from privbill.intervals import start_of
 from privbill.keys import SigningKey
 from privbill.pedersen import commit_batch, derive_blinding
 from privbill.settlement import (
@@ -50,10 +51,19 @@ from privbill.settlement import (
     LocalTransport,
     MeterClient,
     PaillierSettlement,
+    RecoveryError,
     Roster,
+    ThresholdError,
 )
 
-__all__ = ["GroupSpec", "add_parser", "meter_id_of", "settlement_main", "simulate_group"]
+__all__ = [
+    "AbortedInterval",
+    "GroupSpec",
+    "add_parser",
+    "meter_id_of",
+    "settlement_main",
+    "simulate_group",
+]
 
 
 def meter_id_of(customer: str) -> bytes:
@@ -77,13 +87,29 @@ class GroupSpec:
     min_threshold: int = MIN_THRESHOLD  # the meters' floor (MeterClient)
     degree: int | None = None
     pool: bool = True
+    keep_aborted: bool = False  # record rounds below the threshold instead of raising
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def simulate_group(spec: GroupSpec) -> list[IntervalAggregate]:
+@dataclass(frozen=True)
+class AbortedInterval:
+    """A round that released nothing (fewer than ``t`` reports, or a recovery that
+    could not complete): ``reason`` is the error's message."""
+
+    interval: int
+    start: datetime
+    reason: str
+    dropped: tuple[bytes, ...]
+    households: tuple[bytes, ...] = ()
+    sum_wh: None = None
+    verified: bool = False
+
+
+def simulate_group(spec: GroupSpec) -> list[IntervalAggregate | AbortedInterval]:
     """Run every interval of ``spec`` through a fresh group; the verified
-    aggregates, one per interval (an interval with fewer than ``t`` reports
-    raises :class:`~privbill.settlement.ThresholdError`)."""
+    aggregates, one per interval. An interval with fewer than ``t`` reports
+    raises :class:`~privbill.settlement.ThresholdError` (or, with
+    ``spec.keep_aborted``, gives an :class:`AbortedInterval`)."""
     if not 0 <= spec.dropout < 1:
         raise RangeError("dropout must be in [0, 1)")
     rng = random.Random(f"privbill-settlement-demo/{spec.seed}/{spec.group_id}")
@@ -124,7 +150,7 @@ def simulate_group(spec: GroupSpec) -> list[IntervalAggregate]:
         clients = dict(meters)
     transport = LocalTransport(meters.values())
     agg = Aggregator(roster, operator, book, transport, backend=spec.backend, paillier=paillier)  # type: ignore[arg-type]
-    out = []
+    out: list[IntervalAggregate | AbortedInterval] = []
     for index in intervals:
         rnd = agg.open_round(index)
         for c in customers:
@@ -136,7 +162,13 @@ def simulate_group(spec: GroupSpec) -> list[IntervalAggregate]:
                     index, value, derive_blinding(secret[c], meters[c].meter_id, 0, index)
                 )
             )
-        out.append(agg.close_round())
+        try:
+            out.append(agg.close_round())
+        except (ThresholdError, RecoveryError) as exc:
+            if not spec.keep_aborted:
+                raise
+            ids = roster.roster.ids
+            out.append(AbortedInterval(index, start_of(index, roster.roster.period), str(exc), ids))
     return out
 
 
@@ -227,6 +259,7 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         backend=args.backend,
         paillier_bits=args.paillier_bits,
+        keep_aborted=True,
     )
     results = simulate_group(spec)
     name = {meter_id_of(c): c for c in readings}
@@ -238,6 +271,7 @@ def _run(args: argparse.Namespace) -> int:
             "dropped": [name[m] for m in r.dropped],
             "verified": r.verified,
         }
+        | ({"error": r.reason} if isinstance(r, AbortedInterval) else {})
         for r in results
     ]
     if getattr(args, "json", False):
@@ -247,11 +281,18 @@ def _run(args: argparse.Namespace) -> int:
     print(f"network operator, {len(readings)} households, backend {args.backend}")
     print(f"{'interval start (UTC)':<26} {'sum Wh':>9} {'counted':>8}  dropped")
     for row in rows:
+        if "error" in row:
+            print(f"{row['start']:<26} {'-':>9} {0:>8}  no sum released: {row['error']}")
+            continue
         dropped = ", ".join(row["dropped"]) or "-"  # type: ignore[arg-type]
         print(
             f"{row['start']:<26} {row['sum_wh']:>9} {len(row['households']):>8}  {dropped}"  # type: ignore[arg-type]
         )
-    print(f"{len(rows)} intervals, every sum verified against the meters' commitments")
+    aborted = sum(1 for row in rows if "error" in row)
+    print(
+        f"{len(rows)} intervals, every released sum verified against the meters' commitments"
+        + (f"; {aborted} rounds released nothing (below the threshold)" if aborted else "")
+    )
     return 0
 
 
