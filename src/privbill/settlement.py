@@ -1599,25 +1599,6 @@ def _paillier_keys_digest(
     return hashlib.sha512(_PAILLIER_KEYS_DOMAIN + _cbor(obj)).digest()[:32]
 
 
-def _cbor_head(data: bytes, pos: int) -> tuple[int, int, int]:
-    """One CBOR head at ``pos``: (major type, argument, next position), shortest form only."""
-    if pos >= len(data):
-        raise MalformedReportError("report: truncated")
-    major, info = data[pos] >> 5, data[pos] & 0x1F
-    if info < 24:
-        return major, info, pos + 1
-    if info > 27:
-        raise MalformedReportError("report: indefinite length or reserved CBOR encoding")
-    size = 1 << (info - 24)
-    end = pos + 1 + size
-    if end > len(data):
-        raise MalformedReportError("report: truncated")
-    arg = int.from_bytes(data[pos + 1 : end], "big")
-    if arg < (24 if size == 1 else 1 << (4 * size)):
-        raise MalformedReportError("report: integer or length not in shortest form")
-    return major, arg, end
-
-
 @dataclass(frozen=True)
 class EncryptedReport:
     """One meter's report for one interval: its packed ``(value, blinding)``
@@ -1700,54 +1681,28 @@ class EncryptedReport:
 
     @classmethod
     def decode(cls, data: bytes) -> EncryptedReport:
-        """Strict inverse of :meth:`encode` (its own reader: ciphertexts are text
-        strings, which privbill._cbor does not take; cbor2 is not used, so no
-        nesting or float tricks reach a decoder)."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise MalformedReportError(f"report must be bytes, not {type(data).__name__}")
-        data = bytes(data)
-
-        def take(pos: int, major: int, what: str) -> tuple[int, int]:
-            m, arg, pos = _cbor_head(data, pos)
-            if m != major:
-                raise MalformedReportError(f"report: {what} has the wrong CBOR type")
-            return arg, pos
-
-        def byte_string(pos: int, size: int, what: str) -> tuple[bytes, int]:
-            n, pos = take(pos, 2, what)
-            if n != size or pos + n > len(data):
-                raise MalformedReportError(f"{what} must be {size} bytes")
-            return data[pos : pos + n], pos + n
-
-        n, pos = take(0, 4, "report")
-        if n != 7:
+        """Strict inverse of :meth:`encode`; :class:`MalformedReportError` on anything else."""
+        obj = _uncbor(data, "report", MalformedReportError)
+        if not isinstance(obj, list) or len(obj) != 7 or obj[0] != SETTLEMENT_VERSION:
             raise MalformedReportError("report: not a version-1 encrypted report")
-        version, pos = take(pos, 0, "version")
-        if version != SETTLEMENT_VERSION:
-            raise MalformedReportError("report: not a version-1 encrypted report")
-        meter_id, pos = byte_string(pos, _ID, "meter_id")
-        roster_digest, pos = byte_string(pos, _DIGEST, "roster_digest")
-        keys_digest, pos = byte_string(pos, 32, "keys_digest")
-        index, pos = take(pos, 0, "index")
-        k, pos = take(pos, 4, "ciphertexts")
-        if not 2 <= k <= _MAX_HOLDERS:
-            raise MalformedReportError(f"report: 2 to {_MAX_HOLDERS} ciphertexts, got {k}")
-        decimals = []
-        for _ in range(k):
-            size, pos = take(pos, 3, "ciphertext")
-            raw = data[pos : pos + size]
-            if size > _MAX_CT_DIGITS or len(raw) != size or not _CT_DECIMAL.fullmatch(raw):
+        _, meter_id, roster_digest, keys_digest, index, cts, signature = obj
+        if not isinstance(cts, list) or not 2 <= len(cts) <= _MAX_HOLDERS:
+            raise MalformedReportError(f"report: 2 to {_MAX_HOLDERS} ciphertexts")
+        decimals = tuple(c.encode() if isinstance(c, str) else b"" for c in cts)
+        for raw in decimals:
+            if len(raw) > _MAX_CT_DIGITS or not _CT_DECIMAL.fullmatch(raw):
                 raise MalformedReportError(
                     "a ciphertext must be a decimal string (ASCII digits, no leading zeros)"
                 )
-            decimals.append(raw)
-            pos += size
-        signature, pos = byte_string(pos, 64, "signature")
-        if pos != len(data):
-            raise MalformedReportError(f"report: {len(data) - pos} trailing bytes")
-        rep = cls(meter_id, roster_digest, keys_digest, index,
-                  tuple(gmpy2.mpz(d.decode()) for d in decimals), signature)  # fmt: skip
-        object.__setattr__(rep, "_decimals", tuple(decimals))
+        rep = cls(
+            _bytes_field(meter_id, _ID, "meter_id", MalformedReportError),
+            _bytes_field(roster_digest, _DIGEST, "roster_digest", MalformedReportError),
+            _bytes_field(keys_digest, 32, "keys_digest", MalformedReportError),
+            _uint_field(index, "index", MalformedReportError, (1 << 64) - 1),
+            tuple(gmpy2.mpz(d.decode()) for d in decimals),
+            _bytes_field(signature, 64, "signature", MalformedReportError),
+        )
+        object.__setattr__(rep, "_decimals", decimals)
         return rep
 
 
