@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import cbor2
 import pytest
 
-from privbill import paillier
+from privbill import _cbor, paillier
 from privbill.errors import EncodingError, FormatError, PrivbillError, RangeError, TariffError
 from privbill.intervals import zone
 from privbill.readings import parse_p1_telegram, read_sgsc_csv, readings_from_p1
@@ -231,6 +231,20 @@ def test_settlement_cbor_nested_map_keys_shallow_is_refused() -> None:
     """The same shape, shallow: refused (the fix must keep refusing it)."""
     with pytest.raises(MalformedReportError):
         MaskedReport.decode(b"\x86\x01" + b"\xa1" * 3 + b"\x00" * 4 + b"\x00" * 4)
+
+
+def test_strict_reader_text_strings_only_on_request() -> None:
+    """Settlement messages read text strings (decimal ciphertexts) through the strict
+    reader; other messages still refuse them, and a text string must be UTF-8."""
+    assert _cbor.decode(b"\x82\x01\x62\x31\x32", text=True) == [1, "12"]
+    with pytest.raises(_cbor.Malformed, match="text strings are not allowed"):
+        _cbor.decode(b"\x82\x01\x62\x31\x32")
+    with pytest.raises(_cbor.Malformed, match="not UTF-8"):
+        _cbor.decode(b"\x62\xc3\x28", text=True)
+    with pytest.raises(_cbor.Malformed, match="runs past the end"):
+        _cbor.decode(b"\x63\x31\x32", text=True)
+    with pytest.raises(MalformedReportError):  # a masked report has no text field
+        MaskedReport.decode(b"\x86\x01\x61\x31" + b"\x00" * 4)
 
 
 # --- readings (fuzz_readings) ------------------------------------------------------------------

@@ -315,20 +315,11 @@ int privbill_mask_unmask(uint8_t z_value[32], uint8_t z_blinding[32],
     return 0;
 }
 
-/* Is s < l? Public data, so variable time: l = 2^252 + ..., and almost every
- * scalar is decided by its top byte. */
+/* Is s < l? Public data, so variable time: l = 2^252 + ..., so a top byte
+ * below 0x10 decides it and only 0x10 needs the full comparison. */
 static int scalar_below_l_vartime(const uint8_t s[32])
 {
-    static const uint8_t l_le[32] = {
-        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
-        0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
-    int i;
-    if (s[31] < 0x10) return 1;
-    for (i = 31; i >= 0; i--) {
-        if (s[i] != l_le[i]) return s[i] < l_le[i];
-    }
-    return 0;
+    return s[31] < 0x10 || (s[31] == 0x10 && privbill_scalar_is_canonical(s) == 1);
 }
 
 /* acc (eight 32-bit limbs in 64-bit words, at most 2^32 terms) mod l. */
