@@ -67,7 +67,7 @@ def _known_slow(msg: bytes) -> bool:
         return False
 
 
-#: Fixed odd 512-bit moduli (three holders): the decoders only need size and parity.
+#: A fixed odd 512-bit modulus (holder 1): the decoders only need size and parity.
 PAILLIER_N = (1 << 511) + 187
 
 
@@ -88,8 +88,10 @@ class Group:
         self.roster = Roster.create(b"fuzz-feeder", [m.member for m in self.meters], threshold=3)
         self.signed = self.roster.sign(self.operator)
         self.agg = Aggregator(self.signed, self.operator, CommitmentBook())
-        keys = tuple(paillier.PaillierPublicKey(PAILLIER_N + 2 * j) for j in range(3))
-        self.paillier = PaillierSettlement(keys, paillier.PackingParams(5), [])
+        seed_keys = (_fixed("seed-holder-2"), _fixed("seed-holder-3"))
+        self.paillier = PaillierSettlement(
+            paillier.PaillierPublicKey(PAILLIER_N), seed_keys, paillier.PackingParams(5)
+        )
 
     def blinding(self, m: MeterClient) -> Scalar:
         return derive_blinding(_fixed("k"), m.meter_id, 0, INDEX)

@@ -250,7 +250,7 @@ def corpus_settlement() -> list[bytes]:
     g = fs.group()
     report = g.masked_report()
     enc = EncryptedReport(g.meters[0].meter_id, g.roster.digest, g.paillier.keys_digest,
-                          fs.INDEX, (12345678901234567890,) * 3, bytes(64))  # fmt: skip
+                          fs.INDEX, 12345678901234567890, bytes(64))  # fmt: skip
     n = fs.PAILLIER_N
     # a small, valid private key (fixed primes), so mutations reach the key checks
     p = int(gmpy2.next_prime(2**255 + 2**200))

@@ -159,7 +159,7 @@ def test_paillier_json_non_ascii_digits(text: str) -> None:
 
 
 def _encrypted_report(ciphertext: str) -> bytes:
-    fields = [1, bytes(16), bytes(32), bytes(32), 758208, [ciphertext, "12"], bytes(64)]
+    fields = [1, bytes(16), bytes(32), bytes(32), 758208, ciphertext, bytes(64)]
     return cbor2.dumps(fields, canonical=True)
 
 

@@ -1,17 +1,19 @@
 """Paillier (privbill.paillier) and the Paillier settlement backend: homomorphism, CRT
-decryption and the holders' p-half decryption, the additive k-of-k sharing (exhaustively
-on a small modulus: any k - 1 shares are independent of the value), packing bounds,
-serialisation, and the faults of issue 4 (missing key holder, overflow, forged,
-tampered, truncated, duplicated or wrong-key reports, a second decryption of one
-interval).
+decryption and holder 1's p-half decryption, the additive k-of-k sharing (exhaustively
+on a small modulus: any k - 1 shares are independent of the value), the seed holders'
+shares against an independent HKDF and X25519 (the cryptography package), packing
+bounds, serialisation, and the faults of issue 4 (missing key holder, overflow, forged,
+tampered, truncated, duplicated or wrong-key reports, a second release of one interval,
+a member key of small order).
 
 Raw Paillier tests use 1024-bit keys; the settlement backend needs 2048 bits at least
-(a holder's sum of shares must stay below 2^(bits/4): PackingParams.check). One test
+(holder 1's sum of rests must stay below 2^(bits/4): PackingParams.check). One test
 generates the default 3072-bit key (slow).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import random
@@ -20,6 +22,9 @@ from collections import Counter
 import cbor2
 import gmpy2  # type: ignore[import-untyped]
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -44,8 +49,10 @@ from privbill.settlement import (
     AggregateVerificationError,
     Aggregator,
     CommitmentBook,
+    DecryptionHolder,
     DuplicateReportError,
     EncryptedReport,
+    KeyHolder,
     LateReportError,
     MalformedReportError,
     MeterClient,
@@ -53,7 +60,9 @@ from privbill.settlement import (
     RecoveryRefusedError,
     Roster,
     RosterError,
+    RosterMember,
     RosterMismatchError,
+    SeedHolder,
     StaleReportError,
     ThresholdError,
     UnknownReporterError,
@@ -148,12 +157,17 @@ def test_any_k_minus_1_shares_are_independent_of_the_value(k: int) -> None:
 @given(
     st.lists(st.tuples(st.integers(0, 2**64 - 1), st.integers(0, L - 1)), min_size=1, max_size=40),
     st.integers(2, 6),
+    st.randoms(use_true_random=False),
 )
-def test_split_and_join_add_up(values: list[tuple[int, int]], k: int) -> None:
+def test_remainder_and_join_add_up(
+    values: list[tuple[int, int]], k: int, rng: random.Random
+) -> None:
     pp = PackingParams(max_households=40)
     columns = [0] * k
     for r, o in values:
-        for j, x in enumerate(pp.split(pp.pack(r, o), k)):
+        draws = [rng.getrandbits(pp.share_bits) for _ in range(k - 1)]
+        y = pp.remainder(pp.pack(r, o), draws)
+        for j, x in enumerate([y, *draws]):
             assert 0 <= x < 1 << pp.share_bits
             columns[j] += x
     assert all(c < pp.sum_bound for c in columns)
@@ -167,11 +181,13 @@ def test_packing_bounds_and_key_size() -> None:
     assert (pp.shift, pp.width, pp.share_bits) == (74, 327, 465)
     assert pp.sum_bound.bit_length() == 475
     top = (1 << 64) - 1
+    rng = random.Random(5)
     # 1000 readings at the largest value and openings at l - 1: the holders' sums
     # (here in the clear) stay below the bound and add up exactly mod 2^K.
     columns = [0, 0, 0]
     for _ in range(1000):
-        for j, x in enumerate(pp.split(pp.pack(top, L - 1), 3)):
+        draws = [rng.getrandbits(pp.share_bits) for _ in range(2)]
+        for j, x in enumerate([pp.remainder(pp.pack(top, L - 1), draws), *draws]):
             columns[j] += x
     assert max(columns) < pp.sum_bound
     total = pp.join([c % (1 << pp.share_bits) for c in columns])
@@ -183,9 +199,7 @@ def test_packing_bounds_and_key_size() -> None:
     with pytest.raises(RangeError):
         pp.pack(0, L)
     with pytest.raises(RangeError):
-        pp.split(1 << pp.width, 3)
-    with pytest.raises(RangeError):
-        pp.split(5, 1)
+        pp.remainder(1 << pp.width, [1, 2])
     # 2048-bit keys hold any roster (up to 2^20); smaller ones are refused at setup.
     PackingParams(max_households=1 << 20).check_bits(2048)
     PackingParams(max_households=1000).check(PaillierPublicKey((1 << 2047) + 1))
@@ -194,20 +208,18 @@ def test_packing_bounds_and_key_size() -> None:
 
 
 def test_encrypted_column_at_the_packing_bounds() -> None:
-    """The same through the keys: the largest values, decrypted by the holders' path."""
+    """The same through a key: the largest values, holder 1's rests decrypted by its
+    path, the other shares added in the clear."""
     pp = PackingParams(max_households=8)
-    keys = [generate_keypair(SETTLEMENT_BITS) for _ in range(2)]
+    pk, sk = generate_keypair(SETTLEMENT_BITS)
     top = (1 << 64) - 1
-    cts = []
+    cts, xs = [], 0
     for _ in range(8):
-        shares = pp.split(pp.pack(top, L - 1), 2)
-        cts.append([pk.encrypt(x) for (pk, _), x in zip(keys, shares, strict=True)])
-    bound = 8 << pp.share_bits
-    sums = [sk.decrypt_sum([c[j] for c in cts], bound) for j, (_, sk) in enumerate(keys)]
-    assert pp.unpack(pp.join([s % (1 << pp.share_bits) for s in sums])) == (
-        8 * top,
-        (8 * (L - 1)) % L,
-    )
+        draws = [(1 << pp.share_bits) - 1]  # the largest share: the rest wraps
+        cts.append(pk.encrypt(pp.remainder(pp.pack(top, L - 1), draws)))
+        xs += draws[0]
+    y = sk.decrypt_sum(cts, 8 << pp.share_bits)
+    assert pp.unpack(pp.join([y, xs])) == (8 * top, (8 * (L - 1)) % L)
 
 
 # --------------------------------------------------------------------------
@@ -303,11 +315,16 @@ class PGroup:
             index, self.values[(m.meter_id, index)], self.blinding(i, index)
         )
 
-    def signed_report(self, i: int, index: int, cts: tuple[object, ...]) -> EncryptedReport:
-        """A report with chosen ciphertexts, signed by meter i (a malicious meter)."""
+    def signed_report(self, i: int, index: int, ct: object) -> EncryptedReport:
+        """A report with a chosen ciphertext, signed by meter i (a malicious meter)."""
         rep = EncryptedReport(self.meters[i].meter_id, self.roster.digest,
-                              self.setup.keys_digest, index, cts)  # type: ignore[arg-type]  # fmt: skip
+                              self.setup.keys_digest, index, ct)  # fmt: skip
         return rep.signed(self.meters[i].signing_key.sign(rep.to_be_signed()))
+
+    def holder(self, j: int) -> KeyHolder:
+        h = self.setup.holders[j]
+        assert h is not None and h.position == j
+        return h
 
 
 @pytest.fixture(scope="module")
@@ -329,10 +346,11 @@ def test_holders_release_their_sums_mod_2k(pgroup: PGroup) -> None:
     pgroup.commit(11)
     reps = [pgroup.report(i, 11) for i in range(6)]
     pp = pgroup.setup.packing
+    assert isinstance(pgroup.holder(0), DecryptionHolder)
+    assert all(isinstance(pgroup.holder(j), SeedHolder) for j in (1, 2))
     released = []
-    for j, holder in enumerate(pgroup.setup.holders):
-        assert holder is not None and holder.position == j
-        s = holder.partial_decrypt(11, reps)
+    for j in range(3):
+        s = pgroup.holder(j).release(11, reps)
         assert 0 <= s < 1 << pp.share_bits
         released.append(s)
     r, o = pp.unpack(pp.join(released))
@@ -340,24 +358,92 @@ def test_holders_release_their_sums_mod_2k(pgroup: PGroup) -> None:
     assert o == sum(int.from_bytes(bytes(pgroup.blinding(i, 11)), "little") for i in range(6)) % L
 
 
-def test_a_holder_sees_only_a_uniform_share_of_one_meter(pgroup: PGroup) -> None:
-    """What one holder (or k - 1 of them, with their keys) learns from one meter's
-    report: its share, a K-bit value; the k shares add up to the packed value, and a
-    second report of the same value carries fresh shares for every holder."""
-    pgroup.commit(12, value=777)
-    pgroup.commit(13, value=777)
-    pp = pgroup.setup.packing
-    keys = [h.key for h in pgroup.setup.holders if h is not None]
-    views = []
+# --- the seeds, against an independent X25519 and HKDF -------------------------------
+
+
+def _independent_share(
+    meter_secret: bytes, holder_public: bytes, roster_digest: bytes, keys_digest: bytes,
+    meter_id: bytes, holder: int, index: int, bits: int,
+) -> int:  # fmt: skip
+    """A seed holder's share of one report as docs/settlement.md §3 defines it,
+    computed with the cryptography package's X25519, HKDF and HKDF-Expand."""
+    shared = X25519PrivateKey.from_private_bytes(meter_secret).exchange(
+        X25519PublicKey.from_public_bytes(holder_public)
+    )
+    seed = HKDF(
+        algorithm=hashes.SHA512(), length=64, salt=b"privbill/v1/settlement/paillier-seed",
+        info=roster_digest + keys_digest + meter_id + bytes([holder]),
+    ).derive(shared)  # fmt: skip
+    nbytes = -(-bits // 8)
+    okm = HKDFExpand(
+        algorithm=hashes.SHA512(), length=nbytes,
+        info=b"privbill/v1/settlement/paillier-share" + index.to_bytes(8, "big"),
+    ).derive(seed)  # fmt: skip
+    return int.from_bytes(okm, "little") % (1 << bits)
+
+
+@pytest.mark.parametrize("max_households", [6, 1 << 60])  # K = 449, then 689 (> 512) bits
+def test_seed_shares_match_an_independent_implementation(max_households: int) -> None:
+    """Holder 1 decrypts one meter's report (as a curious holder 1 could): the rest y;
+    the seed shares computed independently complete it to the packed value mod 2^K.
+    The same value in another interval gives another y (fresh shares)."""
+    secret = bytes(range(32))
+    meters = [MeterClient(bytes([i + 1]) * 16, secret if i == 0 else None, min_threshold=2)
+              for i in range(6)]  # fmt: skip
+    roster = Roster.create(b"seeds", [m.member for m in meters], threshold=3)
+    pk, sk = generate_keypair(3072 if max_households > 1 << 20 else SETTLEMENT_BITS)
+    holder_secrets = [bytes([7 + j]) * 32 for j in range(2)]
+    seed_keys = tuple(
+        X25519PrivateKey.from_private_bytes(h).public_key().public_bytes_raw()
+        for h in holder_secrets
+    )
+    pp = PackingParams(max_households=max_households)
+    setup = PaillierSettlement(pk, seed_keys, pp)
+    client = setup.client(meters[0], roster)
+    rests = []
     for index in (12, 13):
-        rep = pgroup.report(0, index)
-        cts = rep.ciphertexts
-        shares = [k.decrypt_sum([c], 1 << pp.share_bits) for k, c in zip(keys, cts, strict=True)]
-        o = int.from_bytes(bytes(pgroup.blinding(0, index)), "little")
-        assert pp.join(shares) == pp.pack(777, o)
-        views.append(shares)
-    # re-randomised: each share collides with chance 2^-K
-    assert all(a != b for a, b in zip(*views, strict=True))
+        o = derive_blinding(bytes(32), meters[0].meter_id, 0, index)
+        y = sk.decrypt_sum([client.encrypt(index, 777, o)], 1 << pp.share_bits)
+        xs = [
+            _independent_share(secret, seed_keys[j], roster.digest, setup.keys_digest,
+                               meters[0].meter_id, j + 2, index, pp.share_bits)
+            for j in range(2)
+        ]  # fmt: skip
+        assert pp.join([y, *xs]) == pp.pack(777, int.from_bytes(bytes(o), "little"))
+        rests.append(y)
+    assert rests[0] != rests[1]  # fresh shares: equal with chance 2^-K
+    # and the seed holders derive the same shares from their side
+    holders = [SeedHolder(j + 1, h, setup, roster) for j, h in enumerate(holder_secrets)]
+    reps = []
+    for i, m in enumerate(meters[:3]):
+        c = setup.client(m, roster)
+        reps.append(c.report(14, 10 * i, derive_blinding(bytes(32), m.meter_id, 0, 14)))
+    y = sk.decrypt_sum([r.ciphertext for r in reps], 3 << pp.share_bits)
+    released = [y % (1 << pp.share_bits)] + [h.release(14, reps) for h in holders]
+    assert pp.unpack(pp.join(released))[0] == 0 + 10 + 20
+
+
+def test_a_member_key_of_small_order_is_refused_by_the_seed_holders(pgroup: PGroup) -> None:
+    """A roster member whose X25519 key has small order (the shared secret would be
+    all zero, so its seeds public): the seed holder refuses before spending the
+    interval."""
+    signer = SigningKey.generate()
+    meters = [MeterClient(bytes([i + 1]) * 16, min_threshold=2) for i in range(3)]
+    bad = RosterMember(b"\xbb" * 16, bytes(32), signer.verifying_key.to_bytes())
+    roster = Roster.create(b"small", [*(m.member for m in meters), bad], threshold=3)
+    setup = PaillierSettlement.setup(roster, holders=2, bits=SETTLEMENT_BITS)
+    reps = [setup.client(m, roster).report(1, 5, derive_blinding(bytes(32), m.meter_id, 0, 1))
+            for m in meters[:2]]  # fmt: skip
+    rep = EncryptedReport(bad.meter_id, roster.digest, setup.keys_digest, 1, 12345)
+    reps.append(rep.signed(signer.sign(rep.to_be_signed())))
+    holder = setup.holders[1]
+    assert isinstance(holder, SeedHolder)
+    with pytest.raises(RosterError, match="small order"):
+        holder.release(1, reps)
+    assert 1 not in holder._done
+    # and a meter refuses a seed holder key of small order
+    with pytest.raises(RosterError, match="small order"):
+        PaillierSettlement(setup.public_key, (bytes(32),), setup.packing).client(meters[0], roster)
 
 
 def test_values_near_overflow_bound() -> None:
@@ -387,17 +473,17 @@ def test_missing_key_holder(pgroup: PGroup) -> None:
         with pytest.raises(KeyHolderError, match=r"\[2\] missing"):
             pgroup.agg.close_round()
         assert rnd.state == "aborted"
-        # nobody decrypted: the present holders did not spend the interval
+        # nobody released: the present holders did not spend the interval
         assert all(20 not in h._done for h in pgroup.setup.holders if h is not None)
     finally:
         pgroup.setup.holders[1] = saved
 
 
 @pytest.mark.parametrize("holders", [2, 3, 5])
-def test_all_holders_decrypt_and_fewer_cannot(holders: int) -> None:
+def test_all_holders_are_needed_and_fewer_cannot(holders: int) -> None:
     g = PGroup(n=4, threshold=2, holders=holders)
-    assert len(g.setup.public_keys) == holders
-    assert len({pk.n for pk in g.setup.public_keys}) == holders  # a key pair each
+    assert g.setup.holder_count == holders
+    assert len(set(g.setup.seed_keys)) == holders - 1  # a key pair each
     g.commit(1)
     rnd = g.agg.open_round(1)
     for i in range(4):
@@ -414,43 +500,44 @@ def test_all_holders_decrypt_and_fewer_cannot(holders: int) -> None:
         g.setup.holders[j] = saved
         # and the k - 1 others' releases do not add up to the packed sum
         reps = [g.report(i, 2 + j) for i in range(4)]
-        partial = [h.partial_decrypt(2 + j, reps) for h in g.setup.holders if h is not saved]
+        partial = [h.release(2 + j, reps) for h in g.setup.holders if h is not saved]
         r, _ = g.setup.packing.unpack(g.setup.packing.join(partial))
         assert r != sum(g.values[(m.meter_id, 2 + j)] for m in g.meters)
 
 
-def test_holder_decrypts_one_aggregate_per_interval(pgroup: PGroup) -> None:
-    """Two decryptions of one interval over sets differing in one meter would
-    reveal that meter's reading: the holder refuses the second."""
-    pgroup.commit(30)
-    reps = [pgroup.report(i, 30) for i in range(6)]
-    holder = pgroup.setup.holders[0]
-    assert holder is not None
-    first = holder.partial_decrypt(30, reps)
-    assert holder.partial_decrypt(30, reps) == first  # the same request again is fine
+@pytest.mark.parametrize("j", [0, 1])
+def test_holder_releases_one_aggregate_per_interval(pgroup: PGroup, j: int) -> None:
+    """Two releases of one interval over sets differing in one meter would reveal
+    that meter's share: every holder, decryption or seed, refuses the second."""
+    index = 30 + 2 * j
+    pgroup.commit(index)
+    reps = [pgroup.report(i, index) for i in range(6)]
+    holder = pgroup.holder(j)
+    first = holder.release(index, reps)
+    assert holder.release(index, reps) == first  # the same request again is fine
     with pytest.raises(RecoveryRefusedError):
-        holder.partial_decrypt(30, reps[1:])
+        holder.release(index, reps[1:])
     with pytest.raises(ThresholdError):
-        holder.partial_decrypt(30, reps[:2])  # fewer than t: also a single household
+        holder.release(index, reps[:2])  # fewer than t: also a single household
     with pytest.raises(DuplicateReportError):
-        holder.partial_decrypt(31, [reps[0], reps[0], reps[1]])
+        holder.release(index + 1, [reps[0], reps[0], reps[1]])
     with pytest.raises(StaleReportError):
-        holder.partial_decrypt(31, reps)  # reports of interval 30 sent as interval 31
+        holder.release(index + 1, reps)  # reports of one interval sent as the next
 
 
-def test_holder_checks_every_signature(pgroup: PGroup) -> None:
+@pytest.mark.parametrize("j", [0, 2])
+def test_holder_checks_every_signature(pgroup: PGroup, j: int) -> None:
     """A holder does not trust the aggregator: one bad signature in the set and it
-    decrypts nothing (batch verification, naming the meter)."""
-    pgroup.commit(32)
-    reps = [pgroup.report(i, 32) for i in range(6)]
+    releases nothing (batch verification, naming the meter)."""
+    index = 34 + j
+    pgroup.commit(index)
+    reps = [pgroup.report(i, index) for i in range(6)]
     bad = reps[4]
-    reps[4] = EncryptedReport(bad.meter_id, bad.roster_digest, bad.keys_digest, bad.index,
-                              bad.ciphertexts, bytes(64))  # fmt: skip
-    holder = pgroup.setup.holders[2]
-    assert holder is not None
+    reps[4] = dataclasses.replace(bad, signature=bytes(64))
+    holder = pgroup.holder(j)
     with pytest.raises(MalformedReportError, match=bad.meter_id.hex()):
-        holder.partial_decrypt(32, reps)
-    assert 32 not in holder._done  # a refused set does not use up the interval
+        holder.release(index, reps)
+    assert index not in holder._done  # a refused set does not use up the interval
 
 
 def test_forged_duplicated_replayed_late_reports(pgroup: PGroup) -> None:
@@ -458,10 +545,8 @@ def test_forged_duplicated_replayed_late_reports(pgroup: PGroup) -> None:
     pgroup.commit(41)
     rnd = pgroup.agg.open_round(41)
     rep = pgroup.report(0, 41)
-    cts = list(rep.ciphertexts)
-    cts[1] += 1
-    forged = EncryptedReport(rep.meter_id, rep.roster_digest, rep.keys_digest, 41, tuple(cts),
-                             rep.signature)  # fmt: skip
+    forged = EncryptedReport(rep.meter_id, rep.roster_digest, rep.keys_digest, 41,
+                             rep.ciphertext + 1, rep.signature)  # fmt: skip
     with pytest.raises(MalformedReportError, match="not signed"):
         rnd.submit(forged)
     with pytest.raises(StaleReportError):
@@ -473,7 +558,7 @@ def test_forged_duplicated_replayed_late_reports(pgroup: PGroup) -> None:
         rnd.submit(b"\x00\x01")
     stranger = MeterClient(b"\xee" * 16)
     alien = EncryptedReport(stranger.meter_id, rep.roster_digest, rep.keys_digest, 41,
-                            rep.ciphertexts, rep.signature)  # fmt: skip
+                            rep.ciphertext, rep.signature)  # fmt: skip
     with pytest.raises(UnknownReporterError):
         rnd.submit(alien)
     for i in range(1, 6):
@@ -491,42 +576,42 @@ def test_wrong_key_ciphertexts(pgroup: PGroup) -> None:
     rnd = pgroup.agg.open_round(50)
     with pytest.raises(RosterMismatchError, match="keys"):
         rnd.submit(stale.report(50, 150, pgroup.blinding(0, 50)))
-    # A malicious meter that signs, under the right key digest, a share encrypted
-    # under a key of its own: accepted (it is signed), but its holder's column no
-    # longer decrypts to a sum of shares, and the holder refuses to release it.
-    cts = list(pgroup.clients[0].encrypt(150, pgroup.blinding(0, 50)))
-    cts[1] = other.public_keys[1].encrypt(5) % pgroup.setup.public_keys[1].nsquare
-    rnd.submit(pgroup.signed_report(0, 50, tuple(cts)))
+    # A malicious meter that signs, under the right key digest, a value encrypted
+    # under a key of its own: accepted (it is signed), but the product no longer
+    # decrypts to a sum of rests, and holder 1 refuses to release it.
+    ct = other.public_key.encrypt(5) % pgroup.setup.public_key.nsquare
+    rnd.submit(pgroup.signed_report(0, 50, ct))
     for i in range(1, 6):
         rnd.submit(pgroup.report(i, 50))
-    with pytest.raises(KeyHolderError, match="holder 2 refuses"):
+    with pytest.raises(KeyHolderError, match="holder 1 refuses"):
         pgroup.agg.close_round()
 
 
-def test_wrong_but_in_range_share_fails_the_commitment_check(pgroup: PGroup) -> None:
-    """A malicious meter whose shares are in range but add up to another value: the
-    round decrypts and the check against the commitments fails (detected, not
-    identified: as in the masking backend)."""
+def test_wrong_but_in_range_value_fails_the_commitment_check(pgroup: PGroup) -> None:
+    """A malicious meter whose rest is in range but for another value: the round
+    releases and the check against the commitments fails (detected, not identified:
+    as in the masking backend)."""
     pgroup.commit(51)
     rnd = pgroup.agg.open_round(51)
-    cts = list(pgroup.clients[0].encrypt(999, pgroup.blinding(0, 51)))  # committed 152
-    rnd.submit(pgroup.signed_report(0, 51, tuple(cts)))
+    ct = pgroup.clients[0].encrypt(51, 999, pgroup.blinding(0, 51))  # committed 152
+    rnd.submit(pgroup.signed_report(0, 51, ct))
     for i in range(1, 6):
         rnd.submit(pgroup.report(i, 51))
     with pytest.raises(AggregateVerificationError):
         pgroup.agg.close_round()
 
 
-def test_ciphertext_out_of_range_or_miscounted(pgroup: PGroup) -> None:
+def test_ciphertext_out_of_range(pgroup: PGroup) -> None:
     pgroup.commit(52)
     rnd = pgroup.agg.open_round(52)
-    good = pgroup.report(0, 52).ciphertexts
-    n2 = pgroup.setup.public_keys[2].nsquare
-    for cts in ((good[0], good[1], n2), (good[0], good[1], n2 + 5), good[:2], (*good, good[0])):
+    n2 = pgroup.setup.public_key.nsquare
+    for ct in (n2, n2 + 5, 0):
         with pytest.raises(MalformedReportError):
-            rnd.submit(pgroup.signed_report(0, 52, cts))
+            rnd.submit(pgroup.signed_report(0, 52, ct))
     with pytest.raises(TypeError):
-        EncryptedReport(b"\x01" * 16, bytes(32), bytes(32), 52, (1.5, 2))  # type: ignore[arg-type]
+        EncryptedReport(b"\x01" * 16, bytes(32), bytes(32), 52, 1.5)
+    with pytest.raises(TypeError):
+        EncryptedReport(b"\x01" * 16, bytes(32), bytes(32), 52, (1, 2))
 
 
 # --------------------------------------------------------------------------
@@ -543,12 +628,12 @@ def test_report_encoding_round_trip_and_layout(pgroup: PGroup) -> None:
     assert back.to_be_signed() == rep.to_be_signed()
     obj = cbor2.loads(data)
     assert obj[:5] == [1, rep.meter_id, pgroup.roster.digest, pgroup.setup.keys_digest, 60]
-    assert obj[5] == [str(int(c)) for c in rep.ciphertexts]  # decimal strings
+    assert obj[5] == str(int(rep.ciphertext))  # a decimal string
     assert obj[6] == rep.signature and len(obj) == 7
     assert cbor2.dumps(obj, canonical=True) == data
-    # the signed bytes: the domain, then the fields with a digest per ciphertext
-    assert rep.to_be_signed().startswith(b"privbill/v1/settlement/paillier-shares")
-    assert len(rep.to_be_signed()) < 300
+    # the signed bytes: the domain, then the fields with a digest of the ciphertext
+    assert rep.to_be_signed().startswith(b"privbill/v1/settlement/paillier-report")
+    assert len(rep.to_be_signed()) < 200
 
 
 def test_tampered_and_truncated_reports(pgroup: PGroup) -> None:
@@ -561,13 +646,10 @@ def test_tampered_and_truncated_reports(pgroup: PGroup) -> None:
     with pytest.raises(MalformedReportError):
         EncryptedReport.decode(data + b"\x00")
     rnd = pgroup.agg.open_round(61)
-    digits = [
-        i
-        for d in rep.decimals()
-        for i in range(data.index(d), data.index(d) + len(d))
-        if 0x30 <= data[i] <= 0x38
-    ]
-    for i in random.Random(61).sample(digits, 20):  # a digit of a ciphertext changed
+    d = rep.decimal()
+    start = data.index(d)
+    digits = [i for i in range(start, start + len(d)) if 0x30 <= data[i] <= 0x38]
+    for i in random.Random(61).sample(digits, 20):  # a digit of the ciphertext changed
         tampered = data[:i] + bytes([data[i] + 1]) + data[i + 1 :]
         with pytest.raises(MalformedReportError):
             rnd.submit(tampered)
@@ -582,18 +664,19 @@ def test_report_decoding_is_strict(pgroup: PGroup) -> None:
     pgroup.commit(62)
     data = pgroup.report(0, 62).encode()
     obj = cbor2.loads(data)
-    cts = obj[5]
+    ct = obj[5]
     bad: list[bytes] = [
         _reencode([2, *obj[1:]]),  # version
         _reencode(obj[:6]),  # a field missing
         _reencode([*obj, b""]),  # one too many
-        _reencode([*obj[:5], ["0" + cts[0], *cts[1:]], obj[6]]),  # leading zero
-        _reencode([*obj[:5], ["0", *cts[1:]], obj[6]]),  # zero
-        _reencode([*obj[:5], [cts[0] + "x", *cts[1:]], obj[6]]),  # not digits
-        _reencode([*obj[:5], ["\u0661", *cts[1:]], obj[6]]),  # a non-ASCII digit
-        _reencode([*obj[:5], [int(cts[0]), *cts[1:]], obj[6]]),  # an integer, not a string
-        _reencode([*obj[:5], cts[:1], obj[6]]),  # one ciphertext
-        _reencode([*obj[:5], ["9" * 5001, *cts[1:]], obj[6]]),  # too long
+        _reencode([*obj[:5], "0" + ct, obj[6]]),  # leading zero
+        _reencode([*obj[:5], "0", obj[6]]),  # zero
+        _reencode([*obj[:5], ct + "x", obj[6]]),  # not digits
+        _reencode([*obj[:5], "\u0661", obj[6]]),  # a non-ASCII digit
+        _reencode([*obj[:5], int(ct), obj[6]]),  # an integer, not a string
+        _reencode([*obj[:5], [ct], obj[6]]),  # an array (the old layout)
+        _reencode([*obj[:5], ct.encode(), obj[6]]),  # a byte string
+        _reencode([*obj[:5], "9" * 5001, obj[6]]),  # too long
         _reencode([*obj[:1], obj[1][:15], *obj[2:]]),  # short meter id
         _reencode([*obj[:4], -1, *obj[5:]]),  # negative index
         _reencode([*obj[:6], obj[6][:63]]),  # short signature
@@ -619,6 +702,9 @@ def test_meter_floor_and_high_water_mark_hold_for_paillier(pgroup: PGroup) -> No
     floor = MeterClient(bytes(16))  # MIN_THRESHOLD by default; pgroup's t is 3
     with pytest.raises(RosterError, match="floor"):
         pgroup.setup.client(floor, pgroup.roster)
+    with pytest.raises(RosterError, match="another key"):  # not the roster's key for it
+        pgroup.setup.client(MeterClient(pgroup.meters[0].meter_id, min_threshold=2),
+                            pgroup.roster)  # fmt: skip
     meter = pgroup.meters[0]
     pgroup.clients[0].report(70, 5, pgroup.blinding(0, 70))
     pgroup.clients[0].report(70, 5, pgroup.blinding(0, 70))  # a retry: same keys
@@ -626,3 +712,17 @@ def test_meter_floor_and_high_water_mark_hold_for_paillier(pgroup: PGroup) -> No
     with pytest.raises(LateReportError):
         other.client(meter, pgroup.roster).report(70, 5, pgroup.blinding(0, 70))
     assert meter.last_reported == 70
+
+
+def test_setup_is_checked(pgroup: PGroup) -> None:
+    s = pgroup.setup
+    with pytest.raises(RangeError):
+        PaillierSettlement(s.public_key, (), s.packing)  # one holder alone
+    with pytest.raises(RangeError):
+        PaillierSettlement(s.public_key, (s.seed_keys[0],) * 2, s.packing)  # one key twice
+    with pytest.raises(RangeError):
+        PaillierSettlement(s.public_key, (b"short",), s.packing)
+    with pytest.raises(KeyHolderError):
+        SeedHolder(1, bytes(32), s, pgroup.roster)  # not holder 2's secret
+    with pytest.raises(KeyHolderError):
+        DecryptionHolder(generate_keypair(SETTLEMENT_BITS)[1], s, pgroup.roster)

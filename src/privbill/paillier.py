@@ -1,4 +1,4 @@
-"""Paillier encryption (gmpy2) and the k-of-k additive sharing of the settlement backend.
+"""Paillier encryption (gmpy2), and the packing and additive sharing of the settlement backend.
 
 The second settlement backend (docs/settlement.md, "Paillier backend").
 Paillier (1999) with ``g = n + 1``: for a message ``m`` in ``[0, n)`` and a
@@ -9,52 +9,49 @@ random unit ``r``,
 and ``E(a) * E(b) = E(a + b mod n)``. The holder of the factors decrypts by
 CRT (Paillier 1999, section 7; :meth:`PaillierPrivateKey.decrypt`).
 
-**Decryption needs all k key holders.** Each of the ``k`` holders owns an
-ordinary key pair (its own 3072-bit ``n_j``; no dealer, no shared exponent).
-A meter packs ``(reading, opening)`` into one integer ``m`` (:class:`PackingParams`),
-splits it into additive shares modulo ``2^K``,
+**Decryption needs all k key holders.** A meter packs ``(reading, opening)``
+into one integer ``m`` (:class:`PackingParams`) and splits it into additive
+shares modulo ``2^K``,
 
-    x_1, ..., x_{k-1} uniform in [0, 2^K),   x_k = m - (x_1 + ... + x_{k-1})  mod 2^K,
+    x_2, ..., x_k uniform in [0, 2^K),   y = m - (x_2 + ... + x_k)  mod 2^K.
 
-and encrypts share ``x_j`` under holder ``j``'s key. Holder ``j`` decrypts
-the product of its column of ciphertexts, i.e. ``S_j = sum_i x_ij``, and
-releases ``S_j mod 2^K``; the sum of the ``k`` released values mod ``2^K``
-is ``sum_i m_i`` (exact: ``K`` is chosen so that this sum is below ``2^K``).
+In :mod:`privbill.settlement` the ``x_j`` are derived from seeds the meter
+shares with holders ``2..k`` (fresh for every interval), and ``y`` is
+encrypted under holder 1's Paillier key. Each holder releases its sum over
+the counted meters mod ``2^K``; the ``k`` releases add up to ``sum_i m_i``
+mod ``2^K``, which is that sum exactly (``K`` is chosen so that it is below
+``2^K``).
 
-Why ``k - 1`` holders learn nothing about a household: the share vector is
-uniform on ``{x : x_1 + ... + x_k = m mod 2^K}``, so any ``k - 1`` of its
-coordinates are uniform and independent of ``m`` (perfectly); the missing
-share is under the missing holder's key (semantic security of Paillier,
-DCR assumption). In particular a holder that decrypts one meter's
-ciphertext learns a uniform value, and fresh shares are drawn for every
-report. What the released values add is ``S_j mod 2^K`` for each ``j``:
-given the sum, the ``k`` values are uniform subject to adding up to it, so
-they reveal the sum and nothing else. That all ``k`` holders never open one
-household's vector is the holders' job in :mod:`privbill.settlement`: they
-decrypt only products over at least ``t`` genuine reports of distinct
-roster members, one product per interval.
+Why ``k - 1`` holders learn nothing about a household: the vector
+``(y, x_2, ..., x_k)`` is uniform on the vectors adding up to ``m`` mod
+``2^K``, so any ``k - 1`` of its coordinates are uniform and independent of
+``m`` (:func:`_shares`; the seeds make "uniform" computational, a PRF); the
+missing one is under holder 1's key or behind the missing seed holder's seed.
+What the released values add is each holder's sum mod ``2^K``: given the
+aggregate, the ``k`` values are uniform subject to adding up to it, so they
+reveal the aggregate and nothing else.
 
-The holder's fast path (:meth:`PaillierPrivateKey.decrypt_sum`) computes the
-column product modulo ``p^2`` only and takes the ``p`` half of CRT: the sum
-of shares is far below ``p``, so ``m mod p`` is ``m``. It releases a result
-only when it is below a bound under ``n^(1/4)``: an out-of-range plaintext
-(a malicious share) would otherwise make the result depend on ``p``.
+Holder 1's fast path (:meth:`PaillierPrivateKey.decrypt_sum`) computes the
+product of the ciphertexts modulo ``p^2`` only and takes the ``p`` half of
+CRT: the sum is far below ``p``, so ``m mod p`` is ``m``. It releases a
+result only when it is below a bound under ``n^(1/4)``: an out-of-range
+plaintext would otherwise make the result depend on ``p``.
 
 Meters precompute ``r^n mod n^2`` (:class:`RandomnessPool`), so encrypting
-online is one multiplication mod ``n^2`` per holder.
+online is one multiplication mod ``n^2``.
 
 Ciphertexts are ``gmpy2.mpz`` integers (they compare, hash and print like
 ``int``; plain ints are accepted wherever a ciphertext is).
 
->>> keys = [generate_keypair(bits=2048) for _ in range(3)]    # 3072 by default
+>>> pk, sk = generate_keypair(bits=2048)                      # 3072 by default
 >>> pp = PackingParams(max_households=4)
->>> def report(r, o):                                          # one meter's ciphertexts
-...     shares = pp.split(pp.pack(r, o), 3)
-...     return [pk.encrypt(x) for (pk, _), x in zip(keys, shares)]
->>> reports = [report(100, 7), report(250, 9)]
->>> sums = [sk.decrypt_sum([c[j] for c in reports], 2 << pp.share_bits) % (1 << pp.share_bits)
-...         for j, (_, sk) in enumerate(keys)]
->>> pp.unpack(pp.join(sums))
+>>> def report(r, o):                      # the rest of m after two uniform shares
+...     draws = [secrets.randbits(pp.share_bits) for _ in range(2)]
+...     return pk.encrypt(pp.remainder(pp.pack(r, o), draws)), draws
+>>> (c1, d1), (c2, d2) = report(100, 7), report(250, 9)
+>>> y = sk.decrypt_sum([c1, c2], 2 << pp.share_bits)         # holder 1
+>>> x2, x3 = d1[0] + d2[0], d1[1] + d2[1]                     # holders 2 and 3
+>>> pp.unpack(pp.join([y, x2, x3]))
 (350, 16)
 
 Keys and ciphertexts serialise to JSON with integers as decimal strings
@@ -335,16 +332,14 @@ class PackingParams:
       value (statistical distance below ``2^-128``), so not even the integer
       sums the holders see depend on more than ``M``;
     - ``sum_bound = N * 2^K``: a holder's sum of at most ``N`` shares is
-      below it, which must be below ``2^(bits/4)`` of every holder key
+      below it, which must be below ``2^(bits/4)`` of holder 1's key
       (:meth:`check`; 3072-bit keys hold any roster, 2048-bit ones up to 2^20).
 
     >>> pp = PackingParams(max_households=1000)
     >>> pp.shift, pp.width, pp.share_bits, pp.unpack(pp.pack(5, 7) + pp.pack(6, 8))
     (74, 327, 465, (11, 15))
-    >>> shares = pp.split(pp.pack(5, 7), 3)
-    >>> len(shares), all(0 <= x < 1 << pp.share_bits for x in shares)
-    (3, True)
-    >>> pp.unpack(pp.join(shares))
+    >>> draws = [3, 1 << 400]
+    >>> pp.unpack(pp.join([pp.remainder(pp.pack(5, 7), draws), *draws]))
     (5, 7)
     """
 
@@ -394,14 +389,12 @@ class PackingParams:
         """``(R, O mod l)`` from a sum of packed values."""
         return m & ((1 << self.shift) - 1), (m >> self.shift) % _L
 
-    def split(self, m: int, parties: int) -> list[int]:
-        """``parties`` additive shares of ``m`` mod ``2^K``: all but the last uniform."""
+    def remainder(self, m: int, draws: Sequence[int]) -> int:
+        """The share of a packed ``m`` that completes ``draws`` (the other
+        holders' shares): ``(m - sum(draws)) mod 2^K``."""
         if not 0 <= m < 1 << self.width:
-            raise RangeError("only a packed value is split")
-        if not 2 <= parties <= 64:
-            raise RangeError("between 2 and 64 key holders")
-        k = self.share_bits
-        return _shares(m, [secrets.randbits(k) for _ in range(parties - 1)], k)
+            raise RangeError("only a packed value is shared")
+        return _shares(m, draws, self.share_bits)[-1]
 
     def join(self, sums: Sequence[int]) -> int:
         """The packed sum from the holders' released sums: their total mod ``2^K``."""

@@ -22,11 +22,11 @@ Two backends behind one interface:
   self mask whose secret is Shamir-shared among its neighbours (double
   masking, Bonawitz et al. 2017). The meter side is in the C core
   (``privbill_mask_report``).
-- ``"paillier"``: each meter packs ``(r_i, o_i)`` into one integer, splits
-  it into additive shares, one per key holder, and encrypts each under that
-  holder's own Paillier key (:mod:`privbill.paillier`); each holder decrypts
-  only the product of its shares over the counted reports, and all of them
-  are needed for the sum.
+- ``"paillier"``: each meter packs ``(r_i, o_i)`` into one integer, takes
+  off one share per seed holder (derived from a seed it agreed with that
+  holder) and encrypts the rest under the decryption holder's Paillier key
+  (:mod:`privbill.paillier`); every holder releases only its sum over the
+  counted reports, and all of them are needed for the aggregate.
 
 A whole group in a few lines (meters, roster, one interval, one dropout):
 
@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import itertools
 import math
 import os
@@ -113,6 +114,7 @@ __all__ = [
     "Aggregator",
     "CommitmentBook",
     "CommitmentSource",
+    "DecryptionHolder",
     "DuplicateReportError",
     "EncryptedReport",
     "EncryptedShare",
@@ -138,6 +140,7 @@ __all__ = [
     "RosterMember",
     "RosterMismatchError",
     "Round",
+    "SeedHolder",
     "SignedRoster",
     "StaleReportError",
     "ThresholdError",
@@ -788,6 +791,10 @@ class MeterClient:
     def last_reported(self) -> int | None:
         """The highest interval this meter has reported, under any roster."""
         return None if self._last is None else self._last[0]
+
+    def _agree(self, peer_public: bytes, what: str) -> bytes:
+        """The X25519 shared secret with ``peer_public`` (RosterError if it has small order)."""
+        return _x25519(self._sk, peer_public, what)
 
     def _state(self) -> _Enrolment:
         if self._enrolment is None:
@@ -1574,16 +1581,21 @@ def run_groups(
 # the Paillier backend
 # --------------------------------------------------------------------------
 #
-# k key holders, each with its own Paillier key pair. A meter splits its packed
-# (value, blinding) into k additive shares mod 2^K and encrypts share j under
-# holder j's key (privbill.paillier says why k - 1 holders learn nothing).
-# Holder j multiplies its own column of ciphertexts over >= t genuine reports,
-# once per interval, decrypts with its factors and releases the sum of its
-# shares mod 2^K; the aggregator adds the k releases mod 2^K.
+# k key holders: holder 1 owns a Paillier key pair, holders 2..k an X25519
+# key pair each. A meter packs (value, blinding) into m, derives one share
+# x_j of it per seed holder from a seed it agrees with that holder (X25519 +
+# HKDF, fresh per interval), and encrypts the rest y = m - sum x_j mod 2^K
+# under holder 1's key: one ciphertext per report, whatever k.
+# Holder 1 multiplies the ciphertexts of >= t genuine reports, once per
+# interval, decrypts and releases sum y mod 2^K; seed holder j releases
+# sum x_j mod 2^K over the same reports; the aggregator adds the k releases
+# mod 2^K (docs/settlement.md section 3 has the argument).
 
-_PAILLIER_REPORT_DOMAIN: Final = b"privbill/v1/settlement/paillier-shares"
+_PAILLIER_REPORT_DOMAIN: Final = b"privbill/v1/settlement/paillier-report"
 _PAILLIER_KEYS_DOMAIN: Final = b"privbill/v1/settlement/paillier-keys"
 _PAILLIER_CT_DOMAIN: Final = b"privbill/v1/settlement/paillier-ciphertext"
+_PAILLIER_SEED_DOMAIN: Final = b"privbill/v1/settlement/paillier-seed"
+_PAILLIER_SHARE_DOMAIN: Final = b"privbill/v1/settlement/paillier-share"
 _MAX_HOLDERS: Final = 64
 #: Longest ciphertext in decimal (keys up to 8192 bits: n^2 has 4933 digits).
 _MAX_CT_DIGITS: Final = 5000
@@ -1591,78 +1603,105 @@ _CT_DECIMAL = re.compile(rb"[1-9][0-9]*")  # canonical, and a ciphertext is neve
 
 
 def _paillier_keys_digest(
-    public_keys: Sequence[PaillierPublicKey], packing: PackingParams
+    public_key: PaillierPublicKey, seed_keys: Sequence[bytes], packing: PackingParams
 ) -> bytes:
-    """32 bytes naming the holders' keys (in order) and the packing. Reports
-    carry it, so a report made for other keys is refused before anyone decrypts."""
-    obj = [packing.value_bits, packing.max_households, [str(pk.n) for pk in public_keys]]
+    """32 bytes naming holder 1's Paillier key, the seed holders' X25519 keys
+    (in order) and the packing. Reports carry it, so a report made for other
+    holders is refused before anyone decrypts; seeds are bound to it."""
+    obj = [packing.value_bits, packing.max_households, str(public_key.n), list(seed_keys)]
     return hashlib.sha512(_PAILLIER_KEYS_DOMAIN + _cbor(obj)).digest()[:32]
+
+
+def _seed(
+    shared: bytes, roster_digest: bytes, keys_digest: bytes, meter_id: bytes, holder: int
+) -> hmac.HMAC:
+    """The seed of one meter and seed holder ``holder`` (2..k), from their
+    X25519 shared secret: ``HKDF-SHA-512(salt = SEED_DOMAIN, ikm = shared,
+    info = roster_digest || keys_digest || meter_id || u8(holder), L = 64)``,
+    returned keyed for :func:`_seed_share` (HMAC-SHA-512 with the seed as key)."""
+    info = roster_digest + keys_digest + meter_id + bytes([holder])
+    prk = hmac.digest(_PAILLIER_SEED_DOMAIN, shared, "sha512")
+    seed = hmac.digest(prk, info + b"\x01", "sha512")
+    return hmac.new(seed, digestmod="sha512")
+
+
+def _seed_share(seed: hmac.HMAC, index: int, nbytes: int) -> int:
+    """``HKDF-Expand(seed, SHARE_DOMAIN || be64(index), nbytes)`` as a
+    little-endian integer: a seed holder's share of one report (the caller
+    reduces it mod ``2^K``). ``seed`` is keyed once: each block is a copy."""
+    info = _PAILLIER_SHARE_DOMAIN + index.to_bytes(8, "big")
+    out, block = b"", b""
+    for counter in range(1, -(-nbytes // 64) + 1):
+        h = seed.copy()
+        h.update(block + info + bytes([counter]))
+        block = h.digest()
+        out += block
+    return int.from_bytes(out[:nbytes], "little")
+
+
+def _x25519(secret: bytes, peer: bytes, what: str) -> bytes:
+    """X25519(secret, peer), or RosterError if ``peer`` has small order."""
+    out = _ffi.out_bytes(_X25519)
+    _ffi.check(lib.privbill_x25519(out, secret, peer), RosterError, f"{what}: key of small order")
+    return _ffi.to_bytes(out)
 
 
 @dataclass(frozen=True)
 class EncryptedReport:
-    """One meter's report for one interval: its packed ``(value, blinding)``
-    as ``k`` additive shares, share ``j`` encrypted under key holder ``j``'s
-    key, signed with the meter's Ed25519 key (holders check it: they decrypt
-    only products of genuine reports).
+    """One meter's report for one interval: the rest of its packed
+    ``(value, blinding)`` once the seed holders' shares are taken off,
+    encrypted under holder 1's Paillier key, signed with the meter's Ed25519
+    key (holders check it: they release only sums over genuine reports).
 
     Wire format, deterministic CBOR (docs/settlement.md, "Paillier backend")::
 
         [1, meter_id (16 bytes), roster_digest (32), keys_digest (32), index,
-         [c_1, ..., c_k] (decimal text strings), signature (64)]
+         c (decimal text string), signature (64)]
 
     The signature covers ``DOMAIN || CBOR([meter_id, roster_digest,
-    keys_digest, index, [d_1, ..., d_k]])`` with ``d_j`` the first 32 bytes of
-    SHA-512(CT_DOMAIN || decimal c_j): the signed bytes stay short whatever
-    the key size and ``k`` (batch verification's cost grows with them).
+    keys_digest, index, d])`` with ``d`` the first 32 bytes of
+    SHA-512(CT_DOMAIN || decimal c): the signed bytes stay short whatever the
+    key size (batch verification's cost grows with them).
 
-    Ciphertexts are held as ``gmpy2.mpz``; decoding is strict (one encoding
-    per report, every field checked, nothing nested beyond the ciphertext
-    array) and raises :class:`MalformedReportError`.
+    The ciphertext is held as ``gmpy2.mpz``; decoding is strict (one
+    encoding per report, every field checked) and raises
+    :class:`MalformedReportError`.
     """
 
     meter_id: bytes
     roster_digest: bytes
     keys_digest: bytes
     index: int
-    ciphertexts: tuple[Any, ...]
+    ciphertext: Any
     signature: bytes = b""
-    # The ciphertexts' decimal encodings and the signed bytes, computed once.
-    _decimals: tuple[bytes, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    # The ciphertext's decimal encoding and the signed bytes, computed once.
+    _decimal: bytes | None = field(default=None, init=False, repr=False, compare=False)
     _tbs: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        cts = self.ciphertexts
-        if not isinstance(cts, tuple) or not all(is_ciphertext_int(c) for c in cts):
-            raise TypeError("ciphertexts must be a tuple of integers")
-        object.__setattr__(self, "ciphertexts", tuple(gmpy2.mpz(c) for c in cts))
+        if not is_ciphertext_int(self.ciphertext):
+            raise TypeError("the ciphertext must be an integer")
+        object.__setattr__(self, "ciphertext", gmpy2.mpz(self.ciphertext))
 
-    def decimals(self) -> tuple[bytes, ...]:
-        """The ciphertexts as ASCII decimal strings (what the wire carries)."""
-        if self._decimals is None:
-            object.__setattr__(
-                self, "_decimals", tuple(c.digits().encode() for c in self.ciphertexts)
-            )
-        assert self._decimals is not None
-        return self._decimals
+    def decimal(self) -> bytes:
+        """The ciphertext as an ASCII decimal string (what the wire carries)."""
+        if self._decimal is None:
+            object.__setattr__(self, "_decimal", self.ciphertext.digits().encode())
+        assert self._decimal is not None
+        return self._decimal
 
     def to_be_signed(self) -> bytes:
         if self._tbs is None:
-            digests = [
-                hashlib.sha512(_PAILLIER_CT_DOMAIN + d).digest()[:32] for d in self.decimals()
-            ]
-            fields = [self.meter_id, self.roster_digest, self.keys_digest, self.index, digests]
+            d = hashlib.sha512(_PAILLIER_CT_DOMAIN + self.decimal()).digest()[:32]
+            fields = [self.meter_id, self.roster_digest, self.keys_digest, self.index, d]
             object.__setattr__(self, "_tbs", _PAILLIER_REPORT_DOMAIN + _cbor(fields))
         assert self._tbs is not None
         return self._tbs
 
     def signed(self, signature: bytes) -> EncryptedReport:
         """This report with ``signature`` (keeping the encodings computed so far)."""
-        rep = EncryptedReport(
-            self.meter_id, self.roster_digest, self.keys_digest, self.index, self.ciphertexts,
-            signature,
-        )  # fmt: skip
-        object.__setattr__(rep, "_decimals", self._decimals)
+        rep = dataclasses.replace(self, signature=signature)
+        object.__setattr__(rep, "_decimal", self._decimal)
         object.__setattr__(rep, "_tbs", self._tbs)
         return rep
 
@@ -1674,7 +1713,7 @@ class EncryptedReport:
                 self.roster_digest,
                 self.keys_digest,
                 self.index,
-                [d.decode() for d in self.decimals()],
+                self.decimal().decode(),
                 self.signature,
             ]
         )
@@ -1685,24 +1724,21 @@ class EncryptedReport:
         obj = _uncbor(data, "report", MalformedReportError)
         if not isinstance(obj, list) or len(obj) != 7 or obj[0] != SETTLEMENT_VERSION:
             raise MalformedReportError("report: not a version-1 encrypted report")
-        _, meter_id, roster_digest, keys_digest, index, cts, signature = obj
-        if not isinstance(cts, list) or not 2 <= len(cts) <= _MAX_HOLDERS:
-            raise MalformedReportError(f"report: 2 to {_MAX_HOLDERS} ciphertexts")
-        decimals = tuple(c.encode() if isinstance(c, str) else b"" for c in cts)
-        for raw in decimals:
-            if len(raw) > _MAX_CT_DIGITS or not _CT_DECIMAL.fullmatch(raw):
-                raise MalformedReportError(
-                    "a ciphertext must be a decimal string (ASCII digits, no leading zeros)"
-                )
+        _, meter_id, roster_digest, keys_digest, index, ct, signature = obj
+        raw = ct.encode() if isinstance(ct, str) else b""
+        if len(raw) > _MAX_CT_DIGITS or not _CT_DECIMAL.fullmatch(raw):
+            raise MalformedReportError(
+                "the ciphertext must be a decimal string (ASCII digits, no leading zeros)"
+            )
         rep = cls(
             _bytes_field(meter_id, _ID, "meter_id", MalformedReportError),
             _bytes_field(roster_digest, _DIGEST, "roster_digest", MalformedReportError),
             _bytes_field(keys_digest, 32, "keys_digest", MalformedReportError),
             _uint_field(index, "index", MalformedReportError, (1 << 64) - 1),
-            tuple(gmpy2.mpz(d.decode()) for d in decimals),
+            gmpy2.mpz(ct),
             _bytes_field(signature, 64, "signature", MalformedReportError),
         )
-        object.__setattr__(rep, "_decimals", decimals)
+        object.__setattr__(rep, "_decimal", raw)
         return rep
 
 
@@ -1744,41 +1780,35 @@ def _verify_one(key: VerifyingKey, message: bytes, signature: bytes) -> bool:
 
 
 def _check_report(
-    roster: Roster,
-    keys: Sequence[PaillierPublicKey],
-    keys_digest: bytes,
-    index: int,
-    rep: EncryptedReport,
-    columns: Iterable[int],
+    roster: Roster, key: PaillierPublicKey, keys_digest: bytes, index: int, rep: EncryptedReport
 ) -> None:
     """What can be checked without the signature: this roster, these keys and
-    this interval, a member, one ciphertext per holder, those of ``columns``
-    in ``[1, n_j^2)``. (Whether a ciphertext is a unit is left to its holder:
-    a meter that could make one that is not has factored ``n_j``.)"""
+    this interval, a member, a ciphertext in ``[1, n^2)``. (Whether it is a
+    unit is left to holder 1: a meter that could make one that is not has
+    factored ``n``.)"""
     if rep.roster_digest != roster.digest:
         raise RosterMismatchError("the report was made under another roster")
     if rep.keys_digest != keys_digest:
-        raise RosterMismatchError("the report was encrypted for other key holders' keys")
+        raise RosterMismatchError("the report was made for other key holders' keys")
     if rep.index != index:
         raise StaleReportError(f"a report for interval {rep.index} in the round of {index}")
     roster.position(rep.meter_id)
-    if len(rep.ciphertexts) != len(keys):
-        raise MalformedReportError(f"{len(rep.ciphertexts)} ciphertexts for {len(keys)} holders")
-    for j in columns:
-        if not 0 < rep.ciphertexts[j] < keys[j].nsquare:
-            raise MalformedReportError(f"ciphertext {j + 1} is not in [1, n^2) of its key")
+    if not 0 < rep.ciphertext < key.nsquare:
+        raise MalformedReportError("the ciphertext is not in [1, n^2) of holder 1's key")
 
 
 class PaillierMeterClient:
-    """A meter in the Paillier backend: splits its packed value into one share
-    per key holder and encrypts each from a precomputed pool (online: ``k``
-    multiplications and one signature)."""
+    """A meter in the Paillier backend: takes one share per seed holder off
+    its packed value and encrypts the rest under holder 1's key, from a
+    precomputed pool (online: ``k - 1`` HMACs, one multiplication mod
+    ``n^2`` and one signature)."""
 
     def __init__(
         self,
         meter: MeterClient,
         roster: Roster,
-        public_keys: Sequence[PaillierPublicKey],
+        public_key: PaillierPublicKey,
+        seed_keys: Sequence[bytes],
         packing: PackingParams,
         pool_size: int = 0,
     ) -> None:
@@ -1786,22 +1816,32 @@ class PaillierMeterClient:
             raise RosterError(
                 f"threshold {roster.threshold} is below this meter's floor {meter.min_threshold}"
             )
+        if roster.members[roster.position(meter.meter_id)] != meter.member:
+            raise RosterError("the roster lists another key for this meter")
         self.meter = meter
         self.meter_id = meter.meter_id
         self.roster = roster
         self.packing = packing
-        self.public_keys = tuple(public_keys)
-        self.keys_digest = _paillier_keys_digest(self.public_keys, packing)
-        self.pools = [RandomnessPool(pk, pool_size) for pk in self.public_keys]
+        self.public_key = public_key
+        self.keys_digest = _paillier_keys_digest(public_key, seed_keys, packing)
+        self._seeds = [
+            _seed(meter._agree(pk, f"seed holder {j}"), roster.digest, self.keys_digest,
+                  meter.meter_id, j)
+            for j, pk in enumerate(seed_keys, 2)
+        ]  # fmt: skip
+        self.pool = RandomnessPool(public_key, pool_size)
 
-    def encrypt(self, value: int, blinding: Scalar) -> tuple[Any, ...]:
-        """The ``k`` ciphertexts of fresh shares of ``pack(value, blinding)``."""
+    def encrypt(self, index: int, value: int, blinding: Scalar) -> Any:
+        """The ciphertext of ``pack(value, blinding)`` less the seed holders'
+        shares for interval ``index``, mod ``2^K``."""
         v = _ffi.as_uint("value", value, 64)
         if not isinstance(blinding, Scalar):
             raise TypeError("blinding must be a Scalar")
-        m = self.packing.pack(v, int.from_bytes(bytes(blinding), "little"))
-        shares = self.packing.split(m, len(self.pools))
-        return tuple(pool.encrypt(x) for pool, x in zip(self.pools, shares, strict=True))
+        pp = self.packing
+        m = pp.pack(v, int.from_bytes(bytes(blinding), "little"))
+        nbytes = -(-pp.share_bits // 8)
+        draws = [_seed_share(s, index, nbytes) for s in self._seeds]
+        return self.pool.encrypt(pp.remainder(m, draws))
 
     def report(self, index: int, value: int, blinding: Scalar) -> EncryptedReport:
         """The signed report of interval ``index``; the meter's high-water mark
@@ -1809,49 +1849,40 @@ class PaillierMeterClient:
         idx = _ffi.as_uint("index", index, 64)
         self.meter._claim(idx, self.roster.digest + self.keys_digest)
         rep = EncryptedReport(
-            self.meter_id, self.roster.digest, self.keys_digest, idx, self.encrypt(value, blinding)
-        )
+            self.meter_id, self.roster.digest, self.keys_digest, idx,
+            self.encrypt(idx, value, blinding),
+        )  # fmt: skip
         return rep.signed(self.meter.signing_key.sign(rep.to_be_signed()))
 
 
 class KeyHolder:
-    """Key holder ``position + 1`` of ``k``, with its own Paillier key pair.
+    """The rules every key holder keeps, whatever its key.
 
-    It decrypts only the product of its column over at least ``t`` genuine
-    reports (signed by their roster meters, for this roster, these keys and
-    this interval) of distinct members, and at most one set per interval:
-    two would let the aggregator difference out one household, and all ``k``
-    holders decrypting one report would open it. It releases the sum of its
-    shares mod ``2^K``, not the integer sum: the ``k`` released values are then
-    uniform subject to adding up to the aggregate, which is all they reveal.
+    It releases a sum only over at least ``t`` genuine reports (signed by
+    their roster meters, for this roster, these keys and this interval) of
+    distinct members, and over at most one set per interval: two would let
+    the aggregator difference out one household, and all ``k`` holders
+    releasing over one report would open it. It releases its sum mod ``2^K``,
+    not the integer sum: the ``k`` released values are then uniform subject
+    to adding up to the aggregate, which is all they reveal.
     """
 
-    def __init__(
-        self,
-        key: PaillierPrivateKey,
-        position: int,
-        public_keys: Sequence[PaillierPublicKey],
-        roster: Roster,
-        packing: PackingParams,
-    ) -> None:
-        keys = tuple(public_keys)
-        if not 0 <= position < len(keys) or keys[position] != key.public:
-            raise KeyHolderError("the key pair is not the one at this holder's position")
-        packing.check(key.public)
-        self.key = key
+    def __init__(self, position: int, setup: PaillierSettlement, roster: Roster) -> None:
+        if not 0 <= position < setup.holder_count:
+            raise KeyHolderError(f"no holder {position + 1} among {setup.holder_count}")
         self.position = position
-        self.public_keys = keys
+        self.public_key = setup.public_key
         self.roster = roster
-        self.packing = packing
-        self.keys_digest = _paillier_keys_digest(keys, packing)
+        self.packing = setup.packing
+        self.keys_digest = setup.keys_digest
         self._members = _MemberKeys()
         self._done: dict[int, tuple[frozenset[bytes], int | None]] = {}
 
     def __repr__(self) -> str:
-        return f"KeyHolder({self.position + 1} of {len(self.public_keys)})"
+        return f"{type(self).__name__}({self.position + 1})"
 
-    def partial_decrypt(self, index: int, reports: Sequence[EncryptedReport]) -> int:
-        """``sum_i x_ij mod 2^K`` over ``reports``, this holder's column."""
+    def release(self, index: int, reports: Sequence[EncryptedReport]) -> int:
+        """This holder's sum mod ``2^K`` over ``reports`` (all of one interval)."""
         roster = self.roster
         if len(reports) < roster.threshold:
             raise ThresholdError(f"{len(reports)} reports, threshold {roster.threshold}")
@@ -1859,30 +1890,87 @@ class KeyHolder:
         if len(who) != len(reports):
             raise DuplicateReportError("two reports from one meter")
         for rep in reports:
-            _check_report(roster, self.public_keys, self.keys_digest, index, rep, (self.position,))
+            _check_report(roster, self.public_key, self.keys_digest, index, rep)
         prev = self._done.get(index)
         if prev is not None:
             if prev[0] != who:
-                raise RecoveryRefusedError(f"interval {index} was decrypted for another set")
+                raise RecoveryRefusedError(f"interval {index} was released for another set")
             if prev[1] is None:
-                raise KeyHolderError(f"interval {index}: the column did not decrypt")
+                raise KeyHolderError(f"interval {index}: the sum was not released")
             return prev[1]
         self._members.verify(roster, reports)
+        self._prepare(reports)
         self._done[index] = (who, None)  # the interval is used, whatever happens next
-        j, k = self.position, self.packing.share_bits
-        try:
-            s = self.key.decrypt_sum((r.ciphertexts[j] for r in reports), len(reports) << k)
-        except RangeError as exc:
-            raise KeyHolderError(f"interval {index}: holder {j + 1} refuses: {exc}") from None
-        out = s & ((1 << k) - 1)
+        out = self._sum(index, reports) & ((1 << self.packing.share_bits) - 1)
         self._done[index] = (who, out)
         return out
+
+    def _prepare(self, reports: Sequence[EncryptedReport]) -> None:
+        """What may fail before the interval is spent."""
+
+    def _sum(self, index: int, reports: Sequence[EncryptedReport]) -> int:
+        raise NotImplementedError
+
+
+class DecryptionHolder(KeyHolder):
+    """Holder 1: decrypts the product of the reports' ciphertexts (the p half
+    of CRT, :meth:`PaillierPrivateKey.decrypt_sum`)."""
+
+    def __init__(self, key: PaillierPrivateKey, setup: PaillierSettlement, roster: Roster) -> None:
+        if key.public != setup.public_key:
+            raise KeyHolderError("the key pair is not holder 1's")
+        setup.packing.check(key.public)
+        super().__init__(0, setup, roster)
+        self.key = key
+
+    def _sum(self, index: int, reports: Sequence[EncryptedReport]) -> int:
+        try:
+            return self.key.decrypt_sum(
+                (r.ciphertext for r in reports), len(reports) << self.packing.share_bits
+            )
+        except RangeError as exc:
+            raise KeyHolderError(f"interval {index}: holder 1 refuses: {exc}") from None
+
+
+class SeedHolder(KeyHolder):
+    """Holder ``j`` of 2..k: an X25519 key pair; it derives each meter's seed
+    once and releases the sum of its shares over the reports."""
+
+    def __init__(
+        self, position: int, secret: bytes, setup: PaillierSettlement, roster: Roster
+    ) -> None:
+        super().__init__(position, setup, roster)
+        if position < 1 or _x25519_public(secret) != setup.seed_keys[position - 1]:
+            raise KeyHolderError(f"the key pair is not holder {position + 1}'s")
+        self._secret = secret
+        self._seeds: dict[bytes, hmac.HMAC] = {}
+
+    def _prepare(self, reports: Sequence[EncryptedReport]) -> None:
+        for rep in reports:
+            if rep.meter_id not in self._seeds:
+                member = self.roster.members[self.roster.position(rep.meter_id)]
+                shared = _x25519(self._secret, member.x25519_public, rep.meter_id.hex())
+                self._seeds[rep.meter_id] = _seed(
+                    shared, self.roster.digest, self.keys_digest, rep.meter_id,
+                    self.position + 1,
+                )  # fmt: skip
+
+    def _sum(self, index: int, reports: Sequence[EncryptedReport]) -> int:
+        nbytes = -(-self.packing.share_bits // 8)
+        return sum(_seed_share(self._seeds[r.meter_id], index, nbytes) for r in reports)
+
+
+def _x25519_public(secret: bytes) -> bytes:
+    out = _ffi.out_bytes(_X25519)
+    lib.privbill_x25519_public_key(out, secret)
+    return _ffi.to_bytes(out)
 
 
 @dataclass
 class PaillierSettlement:
-    """The Paillier backend's parties: the holders' public keys (in order),
-    the packing, and the key holders (all of them are needed to decrypt).
+    """The Paillier backend's parties: holder 1's Paillier public key, the
+    seed holders' X25519 public keys (holders 2..k, in order), the packing,
+    and the key holders (all of them are needed for a sum).
 
     >>> from privbill.keys import SigningKey
     >>> from privbill.pedersen import commit, derive_blinding
@@ -1905,43 +1993,56 @@ class PaillierSettlement:
     (600, 3, True)
     """
 
-    public_keys: tuple[PaillierPublicKey, ...]
+    public_key: PaillierPublicKey
+    seed_keys: tuple[bytes, ...]
     packing: PackingParams
-    holders: list[KeyHolder | None]
+    holders: list[KeyHolder | None] = field(default_factory=list)
     _members: _MemberKeys = field(default_factory=_MemberKeys, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.public_keys = tuple(self.public_keys)
-        if not 2 <= len(self.public_keys) <= _MAX_HOLDERS:
+        self.seed_keys = tuple(self.seed_keys)
+        if not 1 <= len(self.seed_keys) < _MAX_HOLDERS:
             raise RangeError(f"between 2 and {_MAX_HOLDERS} key holders")
+        for pk in self.seed_keys:
+            _bytes_field(pk, _X25519, "seed holder key", RangeError)
+        if len(set(self.seed_keys)) != len(self.seed_keys):
+            raise RangeError("two seed holders with one key")
+
+    @property
+    def holder_count(self) -> int:
+        return 1 + len(self.seed_keys)
 
     @property
     def keys_digest(self) -> bytes:
-        return _paillier_keys_digest(self.public_keys, self.packing)
+        return _paillier_keys_digest(self.public_key, self.seed_keys, self.packing)
 
     @classmethod
     def setup(cls, roster: Roster, holders: int = 3, bits: int | None = None) -> PaillierSettlement:
-        """``holders`` key holders, each generating its own key pair. (Here in
-        one process; in a deployment each holder runs ``generate_keypair`` and
-        publishes its public key: there is no dealer and no shared secret.)"""
+        """``holders`` key holders, each generating its own key pair: a
+        Paillier key for holder 1, an X25519 key for the others. (Here in one
+        process; in a deployment each holder generates its key and publishes
+        the public half: there is no dealer and no shared secret.)"""
         if not 2 <= holders <= _MAX_HOLDERS:
             raise RangeError(f"between 2 and {_MAX_HOLDERS} key holders")
         packing = PackingParams(max_households=len(roster.members))
         nbits = DEFAULT_BITS if bits is None else bits
         packing.check_bits(nbits)
-        pairs = [generate_keypair(nbits) for _ in range(holders)]
-        keys = tuple(pk for pk, _ in pairs)
-        return cls(
-            keys,
-            packing,
-            [KeyHolder(sk, j, keys, roster, packing) for j, (_, sk) in enumerate(pairs)],
-        )
+        pk, sk = generate_keypair(nbits)
+        secrets_ = [os.urandom(_X25519) for _ in range(holders - 1)]
+        setup = cls(pk, tuple(_x25519_public(s) for s in secrets_), packing)
+        setup.holders = [
+            DecryptionHolder(sk, setup, roster),
+            *(SeedHolder(j, s, setup, roster) for j, s in enumerate(secrets_, 1)),
+        ]
+        return setup
 
     def open_round(self, agg: Aggregator, index: int) -> PaillierRound:
         return PaillierRound(agg, self, index)
 
     def client(self, meter: MeterClient, roster: Roster, pool_size: int = 0) -> PaillierMeterClient:
-        return PaillierMeterClient(meter, roster, self.public_keys, self.packing, pool_size)
+        return PaillierMeterClient(
+            meter, roster, self.public_key, self.seed_keys, self.packing, pool_size
+        )
 
 
 class PaillierRound:
@@ -1961,8 +2062,8 @@ class PaillierRound:
             raise LateReportError(f"interval {self.index}: the round is closed")
         if rep.meter_id in self.reports:
             raise DuplicateReportError(f"a second report from {rep.meter_id.hex()}")
-        roster, keys = self.aggregator.roster, self.setup.public_keys
-        _check_report(roster, keys, self._keys_digest, self.index, rep, range(len(keys)))
+        roster = self.aggregator.roster
+        _check_report(roster, self.setup.public_key, self._keys_digest, self.index, rep)
         self.setup._members.verify(roster, [rep])
         self.reports[rep.meter_id] = rep
 
@@ -1986,11 +2087,12 @@ class PaillierRound:
             )
         holders = self.setup.holders
         missing = [j + 1 for j, h in enumerate(holders) if h is None]
-        if missing or len(holders) != len(self.setup.public_keys):
-            # asked before anyone decrypts: no holder spends this interval in vain
+        missing += range(len(holders) + 1, self.setup.holder_count + 1)
+        if missing:
+            # asked before anyone releases: no holder spends this interval in vain
             raise KeyHolderError(f"key holder(s) {missing} missing: all are needed")
         reps = [self.reports[m] for m in counted]
-        sums = [h.partial_decrypt(self.index, reps) for h in holders if h is not None]
+        sums = [h.release(self.index, reps) for h in holders if h is not None]
         r, o = self.setup.packing.unpack(self.setup.packing.join(sums))
         _check_sum(agg.commitments, self.index, counted, r, o.to_bytes(32, "little"))
         cset = set(counted)
