@@ -90,7 +90,10 @@ class Group:
         self.agg = Aggregator(self.signed, self.operator, CommitmentBook())
         seed_keys = (_fixed("seed-holder-2"), _fixed("seed-holder-3"))
         self.paillier = PaillierSettlement(
-            paillier.PaillierPublicKey(PAILLIER_N), seed_keys, paillier.PackingParams(5)
+            paillier.PaillierPublicKey(PAILLIER_N),
+            _fixed("holder-1-sealing"),
+            seed_keys,
+            paillier.PackingParams(5),
         )
 
     def blinding(self, m: MeterClient) -> Scalar:

@@ -249,8 +249,9 @@ def corpus_settlement() -> list[bytes]:
 
     g = fs.group()
     report = g.masked_report()
+    sealed = bytes(12 + g.paillier.ciphertext_bytes + 16)
     enc = EncryptedReport(g.meters[0].meter_id, g.roster.digest, g.paillier.keys_digest,
-                          fs.INDEX, 12345678901234567890, bytes(64))  # fmt: skip
+                          fs.INDEX, sealed, bytes(64))  # fmt: skip
     n = fs.PAILLIER_N
     # a small, valid private key (fixed primes), so mutations reach the key checks
     p = int(gmpy2.next_prime(2**255 + 2**200))

@@ -14,6 +14,7 @@ generates the default 3072-bit key (slow).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import json
 import random
@@ -66,6 +67,7 @@ from privbill.settlement import (
     StaleReportError,
     ThresholdError,
     UnknownReporterError,
+    _seed_share,
 )
 
 L = 2**252 + 27742317777372353535851937790883648493
@@ -315,11 +317,17 @@ class PGroup:
             index, self.values[(m.meter_id, index)], self.blinding(i, index)
         )
 
-    def signed_report(self, i: int, index: int, ct: object) -> EncryptedReport:
-        """A report with a chosen ciphertext, signed by meter i (a malicious meter)."""
+    def signed_report(self, i: int, index: int, ct: int) -> EncryptedReport:
+        """A report with a chosen ciphertext, sealed and signed by meter i (a
+        malicious meter)."""
+        sealed = self.clients[i].seal(index, ct)
         rep = EncryptedReport(self.meters[i].meter_id, self.roster.digest,
-                              self.setup.keys_digest, index, ct)  # fmt: skip
+                              self.setup.keys_digest, index, sealed)  # fmt: skip
         return rep.signed(self.meters[i].signing_key.sign(rep.to_be_signed()))
+
+    def opened(self, index: int, reps: list[EncryptedReport]) -> list[int]:
+        """The ciphertexts inside the seals, as holder 1 opens them."""
+        return [int(c) for c in self.holder(0)._open(index, reps)]
 
     def holder(self, j: int) -> KeyHolder:
         h = self.setup.holders[j]
@@ -382,7 +390,7 @@ def _independent_share(
     return int.from_bytes(okm, "little") % (1 << bits)
 
 
-@pytest.mark.parametrize("max_households", [6, 1 << 60])  # K = 449, then 689 (> 512) bits
+@pytest.mark.parametrize("max_households", [6, 1 << 60])  # K = 451, then 565 (> 512) bits
 def test_seed_shares_match_an_independent_implementation(max_households: int) -> None:
     """Holder 1 decrypts one meter's report (as a curious holder 1 could): the rest y;
     the seed shares computed independently complete it to the packed value mod 2^K.
@@ -392,13 +400,14 @@ def test_seed_shares_match_an_independent_implementation(max_households: int) ->
               for i in range(6)]  # fmt: skip
     roster = Roster.create(b"seeds", [m.member for m in meters], threshold=3)
     pk, sk = generate_keypair(3072 if max_households > 1 << 20 else SETTLEMENT_BITS)
-    holder_secrets = [bytes([7 + j]) * 32 for j in range(2)]
-    seed_keys = tuple(
+    holder_secrets = [bytes([7 + j]) * 32 for j in range(3)]  # holder 1's sealing key, 2, 3
+    publics = [
         X25519PrivateKey.from_private_bytes(h).public_key().public_bytes_raw()
         for h in holder_secrets
-    )
+    ]
+    seed_keys = tuple(publics[1:])
     pp = PackingParams(max_households=max_households)
-    setup = PaillierSettlement(pk, seed_keys, pp)
+    setup = PaillierSettlement(pk, publics[0], seed_keys, pp)
     client = setup.client(meters[0], roster)
     rests = []
     for index in (12, 13):
@@ -413,37 +422,50 @@ def test_seed_shares_match_an_independent_implementation(max_households: int) ->
         rests.append(y)
     assert rests[0] != rests[1]  # fresh shares: equal with chance 2^-K
     # and the seed holders derive the same shares from their side
-    holders = [SeedHolder(j + 1, h, setup, roster) for j, h in enumerate(holder_secrets)]
+    holders = [SeedHolder(j, h, setup, roster) for j, h in enumerate(holder_secrets[1:], 1)]
     reps = []
     for i, m in enumerate(meters[:3]):
         c = setup.client(m, roster)
         reps.append(c.report(14, 10 * i, derive_blinding(bytes(32), m.meter_id, 0, 14)))
-    y = sk.decrypt_sum([r.ciphertext for r in reps], 3 << pp.share_bits)
+    opened = DecryptionHolder(sk, holder_secrets[0], setup, roster)._open(14, reps)
+    y = sk.decrypt_sum(opened, 3 << pp.share_bits)
     released = [y % (1 << pp.share_bits)] + [h.release(14, reps) for h in holders]
     assert pp.unpack(pp.join(released))[0] == 0 + 10 + 20
 
 
-def test_a_member_key_of_small_order_is_refused_by_the_seed_holders(pgroup: PGroup) -> None:
-    """A roster member whose X25519 key has small order (the shared secret would be
-    all zero, so its seeds public): the seed holder refuses before spending the
-    interval."""
+def test_a_member_key_of_small_order_stops_the_round_before_anyone_releases() -> None:
+    """A roster member whose X25519 key has small order (the shared secrets would be
+    all zero, so its seeds and seal public): the holders refuse, and since a round
+    asks every holder to prepare before any releases, no interval is spent."""
     signer = SigningKey.generate()
     meters = [MeterClient(bytes([i + 1]) * 16, min_threshold=2) for i in range(3)]
     bad = RosterMember(b"\xbb" * 16, bytes(32), signer.verifying_key.to_bytes())
-    roster = Roster.create(b"small", [*(m.member for m in meters), bad], threshold=3)
-    setup = PaillierSettlement.setup(roster, holders=2, bits=SETTLEMENT_BITS)
-    reps = [setup.client(m, roster).report(1, 5, derive_blinding(bytes(32), m.meter_id, 0, 1))
-            for m in meters[:2]]  # fmt: skip
-    rep = EncryptedReport(bad.meter_id, roster.digest, setup.keys_digest, 1, 12345)
-    reps.append(rep.signed(signer.sign(rep.to_be_signed())))
-    holder = setup.holders[1]
-    assert isinstance(holder, SeedHolder)
+    operator = SigningKey.generate()
+    members = [*(m.member for m in meters), bad]
+    signed = Roster.create(b"small", members, threshold=3).sign(operator)
+    roster = signed.roster
+    setup = PaillierSettlement.setup(roster, holders=3, bits=SETTLEMENT_BITS)
+    agg = Aggregator(signed, operator, CommitmentBook(), backend="paillier", paillier=setup)
+    rnd = agg.open_round(1)
+    for m in meters[:2]:
+        o = derive_blinding(bytes(32), m.meter_id, 0, 1)
+        rnd.submit(setup.client(m, roster).report(1, 5, o))
+    sealed = bytes(12 + setup.ciphertext_bytes + 16)
+    rep = EncryptedReport(bad.meter_id, roster.digest, setup.keys_digest, 1, sealed)
+    rnd.submit(rep.signed(signer.sign(rep.to_be_signed())))
     with pytest.raises(RosterError, match="small order"):
-        holder.release(1, reps)
-    assert 1 not in holder._done
-    # and a meter refuses a seed holder key of small order
+        agg.close_round()
+    for holder in setup.holders:
+        assert holder is not None and 1 not in holder.released
+    seed_holder = setup.holders[2]
+    assert isinstance(seed_holder, SeedHolder)
+    with pytest.raises(RosterError, match="small order"):  # a seed holder alone, too
+        seed_holder.release(1, list(rnd.reports.values()))
+    assert 1 not in seed_holder.released
+    # and a meter refuses a holder key of small order
+    other = PaillierSettlement(setup.public_key, setup.sealing_key, (bytes(32),), setup.packing)
     with pytest.raises(RosterError, match="small order"):
-        PaillierSettlement(setup.public_key, (bytes(32),), setup.packing).client(meters[0], roster)
+        other.client(meters[0], roster)
 
 
 def test_values_near_overflow_bound() -> None:
@@ -545,8 +567,7 @@ def test_forged_duplicated_replayed_late_reports(pgroup: PGroup) -> None:
     pgroup.commit(41)
     rnd = pgroup.agg.open_round(41)
     rep = pgroup.report(0, 41)
-    forged = EncryptedReport(rep.meter_id, rep.roster_digest, rep.keys_digest, 41,
-                             rep.ciphertext + 1, rep.signature)  # fmt: skip
+    forged = dataclasses.replace(rep, sealed=rep.sealed[:-1] + bytes([rep.sealed[-1] ^ 1]))
     with pytest.raises(MalformedReportError, match="not signed"):
         rnd.submit(forged)
     with pytest.raises(StaleReportError):
@@ -557,8 +578,7 @@ def test_forged_duplicated_replayed_late_reports(pgroup: PGroup) -> None:
     with pytest.raises(MalformedReportError):
         rnd.submit(b"\x00\x01")
     stranger = MeterClient(b"\xee" * 16)
-    alien = EncryptedReport(stranger.meter_id, rep.roster_digest, rep.keys_digest, 41,
-                            rep.ciphertext, rep.signature)  # fmt: skip
+    alien = dataclasses.replace(rep, meter_id=stranger.meter_id)
     with pytest.raises(UnknownReporterError):
         rnd.submit(alien)
     for i in range(1, 6):
@@ -601,17 +621,78 @@ def test_wrong_but_in_range_value_fails_the_commitment_check(pgroup: PGroup) -> 
         pgroup.agg.close_round()
 
 
-def test_ciphertext_out_of_range(pgroup: PGroup) -> None:
-    pgroup.commit(52)
-    rnd = pgroup.agg.open_round(52)
-    n2 = pgroup.setup.public_key.nsquare
-    for ct in (n2, n2 + 5, 0):
-        with pytest.raises(MalformedReportError):
-            rnd.submit(pgroup.signed_report(0, 52, ct))
-    with pytest.raises(TypeError):
-        EncryptedReport(b"\x01" * 16, bytes(32), bytes(32), 52, 1.5)
-    with pytest.raises(TypeError):
-        EncryptedReport(b"\x01" * 16, bytes(32), bytes(32), 52, (1, 2))
+def test_ciphertext_out_of_range_is_refused_before_anyone_releases(pgroup: PGroup) -> None:
+    """Only holder 1 sees the ciphertext (sealed): it refuses one outside [1, n^2) in
+    its preparation, so no holder spends the interval."""
+    n2 = int(pgroup.setup.public_key.nsquare)
+    for index, ct in ((52, n2), (53, 0), (54, (1 << 8 * pgroup.setup.ciphertext_bytes) - 1)):
+        pgroup.commit(index)
+        rnd = pgroup.agg.open_round(index)
+        rnd.submit(pgroup.signed_report(0, index, ct))
+        for i in range(1, 6):
+            rnd.submit(pgroup.report(i, index))
+        with pytest.raises(MalformedReportError, match=r"not in \[1, n\^2\)"):
+            pgroup.agg.close_round()
+        assert all(index not in h.released for h in pgroup.setup.holders if h is not None)
+
+
+def test_a_sealed_ciphertext_opens_only_for_holder_1(pgroup: PGroup) -> None:
+    """The aggregator relays sealed ciphertexts it cannot read; a meter cannot pass
+    off another meter's sealed ciphertext as its own (the seal is per meter and
+    interval), and a wrong seal is refused before anyone releases."""
+    pgroup.commit(55)
+    reps = [pgroup.report(i, 55) for i in range(6)]
+    (c0,) = pgroup.opened(55, reps[:1])
+    assert c0.to_bytes(pgroup.setup.ciphertext_bytes, "big")[:64] not in reps[0].encode()
+    # meter 1 signs a report carrying meter 0's sealed ciphertext
+    stolen = EncryptedReport(pgroup.meters[1].meter_id, pgroup.roster.digest,
+                             pgroup.setup.keys_digest, 55, reps[0].sealed)  # fmt: skip
+    stolen = stolen.signed(pgroup.meters[1].signing_key.sign(stolen.to_be_signed()))
+    rnd = pgroup.agg.open_round(55)
+    for rep in [reps[0], stolen, *reps[2:]]:
+        rnd.submit(rep)
+    with pytest.raises(MalformedReportError, match="not sealed to holder 1"):
+        pgroup.agg.close_round()
+    assert all(55 not in h.released for h in pgroup.setup.holders if h is not None)
+    # and a seal made for one interval does not open in another
+    moved = EncryptedReport(pgroup.meters[2].meter_id, pgroup.roster.digest,
+                            pgroup.setup.keys_digest, 56, reps[2].sealed)  # fmt: skip
+    with pytest.raises(MalformedReportError, match="not sealed"):
+        pgroup.opened(56, [moved])
+
+
+def test_a_meter_cannot_cancel_the_others_out_of_the_sum(pgroup: PGroup) -> None:
+    """The attack the seal stops: a roster meter w (with the aggregator) signs
+    E(a) * prod c_h^-1, so that the product over {v, w, h...} is E(y_v + a) and
+    the releases isolate the victim v. It needs the others' ciphertexts c_h, which
+    only holder 1 sees. Even given them (holder 1 colluding too), one honest seed
+    holder's shares of the h keep v hidden: the coalition's best guess is wrong."""
+    index = 57
+    pgroup.commit(index)
+    pp, setup = pgroup.setup.packing, pgroup.setup
+    n2 = int(setup.public_key.nsquare)
+    honest = [pgroup.report(i, index) for i in range(2, 6)]  # h = meters 2..5, victim 0
+    victim = pgroup.report(0, index)
+    c_h = pgroup.opened(index, honest)  # what holder 1 (colluding) hands over
+    a = 12345
+    c_w = int(setup.public_key.encrypt(a))
+    for c in c_h:
+        c_w = c_w * pow(c, -1, n2) % n2
+    reps = [victim, pgroup.signed_report(1, index, c_w), *honest]
+    released = [h.release(index, reps) for h in setup.holders if h is not None]
+    # The coalition: holder 1's release and a; the seed holders' releases (the
+    # aggregator gets them); w's own seed shares.
+    nbytes = -(-pp.share_bits // 8)
+    x_w = sum(_seed_share(sd, index, nbytes) for sd in pgroup.clients[1]._seeds)
+    guess = (released[0] - a + sum(released[1:]) - x_w) % (1 << pp.share_bits)
+    o_v = int.from_bytes(bytes(pgroup.blinding(0, index)), "little")
+    truth = pp.pack(pgroup.values[(pgroup.meters[0].meter_id, index)], o_v)
+    assert guess != truth
+    # what hides it: the honest meters' shares, known only to the seed holders
+    x_h = sum(
+        _seed_share(sd, index, nbytes) for i in range(2, 6) for sd in pgroup.clients[i]._seeds
+    )
+    assert (guess - x_h) % (1 << pp.share_bits) == truth
 
 
 # --------------------------------------------------------------------------
@@ -628,12 +709,19 @@ def test_report_encoding_round_trip_and_layout(pgroup: PGroup) -> None:
     assert back.to_be_signed() == rep.to_be_signed()
     obj = cbor2.loads(data)
     assert obj[:5] == [1, rep.meter_id, pgroup.roster.digest, pgroup.setup.keys_digest, 60]
-    assert obj[5] == str(int(rep.ciphertext))  # a decimal string
+    assert obj[5] == rep.sealed and len(rep.sealed) == 12 + 2 * SETTLEMENT_BITS // 8 + 16
     assert obj[6] == rep.signature and len(obj) == 7
     assert cbor2.dumps(obj, canonical=True) == data
-    # the signed bytes: the domain, then the fields with a digest of the ciphertext
+    # the signed bytes: the domain, then the fields with a digest of the sealed ciphertext
     assert rep.to_be_signed().startswith(b"privbill/v1/settlement/paillier-report")
     assert len(rep.to_be_signed()) < 200
+    # the keys digest, computed independently from the layout in settlement.md §3.3
+    s = pgroup.setup
+    fields = [64, 6, str(s.public_key.n), s.sealing_key, list(s.seed_keys)]
+    expected = hashlib.sha512(
+        b"privbill/v1/settlement/paillier-keys" + cbor2.dumps(fields, canonical=True)
+    ).digest()[:32]
+    assert s.keys_digest == expected
 
 
 def test_tampered_and_truncated_reports(pgroup: PGroup) -> None:
@@ -646,11 +734,9 @@ def test_tampered_and_truncated_reports(pgroup: PGroup) -> None:
     with pytest.raises(MalformedReportError):
         EncryptedReport.decode(data + b"\x00")
     rnd = pgroup.agg.open_round(61)
-    d = rep.decimal()
-    start = data.index(d)
-    digits = [i for i in range(start, start + len(d)) if 0x30 <= data[i] <= 0x38]
-    for i in random.Random(61).sample(digits, 20):  # a digit of the ciphertext changed
-        tampered = data[:i] + bytes([data[i] + 1]) + data[i + 1 :]
+    start = data.index(rep.sealed)
+    for i in random.Random(61).sample(range(start, start + len(rep.sealed)), 20):
+        tampered = data[:i] + bytes([data[i] ^ 0x40]) + data[i + 1 :]  # a sealed byte changed
         with pytest.raises(MalformedReportError):
             rnd.submit(tampered)
     rnd.submit(data)
@@ -664,19 +750,16 @@ def test_report_decoding_is_strict(pgroup: PGroup) -> None:
     pgroup.commit(62)
     data = pgroup.report(0, 62).encode()
     obj = cbor2.loads(data)
-    ct = obj[5]
+    sealed = obj[5]
     bad: list[bytes] = [
         _reencode([2, *obj[1:]]),  # version
         _reencode(obj[:6]),  # a field missing
         _reencode([*obj, b""]),  # one too many
-        _reencode([*obj[:5], "0" + ct, obj[6]]),  # leading zero
-        _reencode([*obj[:5], "0", obj[6]]),  # zero
-        _reencode([*obj[:5], ct + "x", obj[6]]),  # not digits
-        _reencode([*obj[:5], "\u0661", obj[6]]),  # a non-ASCII digit
-        _reencode([*obj[:5], int(ct), obj[6]]),  # an integer, not a string
-        _reencode([*obj[:5], [ct], obj[6]]),  # an array (the old layout)
-        _reencode([*obj[:5], ct.encode(), obj[6]]),  # a byte string
-        _reencode([*obj[:5], "9" * 5001, obj[6]]),  # too long
+        _reencode([*obj[:5], sealed[:28], obj[6]]),  # no room for a ciphertext
+        _reencode([*obj[:5], bytes(12 + 2048 + 17), obj[6]]),  # too long for any key
+        _reencode([*obj[:5], str(int.from_bytes(sealed, "big")), obj[6]]),  # a text string
+        _reencode([*obj[:5], int.from_bytes(sealed[:8], "big"), obj[6]]),  # an integer
+        _reencode([*obj[:5], [sealed], obj[6]]),  # an array
         _reencode([*obj[:1], obj[1][:15], *obj[2:]]),  # short meter id
         _reencode([*obj[:4], -1, *obj[5:]]),  # negative index
         _reencode([*obj[:6], obj[6][:63]]),  # short signature
@@ -707,22 +790,45 @@ def test_meter_floor_and_high_water_mark_hold_for_paillier(pgroup: PGroup) -> No
                             pgroup.roster)  # fmt: skip
     meter = pgroup.meters[0]
     pgroup.clients[0].report(70, 5, pgroup.blinding(0, 70))
-    pgroup.clients[0].report(70, 5, pgroup.blinding(0, 70))  # a retry: same keys
+    pgroup.clients[0].report(70, 5, pgroup.blinding(0, 70))  # a retry: same keys, same value
+    with pytest.raises(LateReportError, match="another value"):  # holder 1 would see 6 - 5
+        pgroup.clients[0].report(70, 6, pgroup.blinding(0, 70))
     other = PaillierSettlement.setup(pgroup.roster, holders=2, bits=SETTLEMENT_BITS)
     with pytest.raises(LateReportError):
         other.client(meter, pgroup.roster).report(70, 5, pgroup.blinding(0, 70))
+    assert meter.last_reported == 70
+    # bad input is refused before the high-water mark moves
+    with pytest.raises(RangeError):
+        pgroup.clients[0].report(80, 1 << 64, pgroup.blinding(0, 80))
+    with pytest.raises(RangeError):
+        pgroup.clients[0].encrypt(-1, 5, pgroup.blinding(0, 80))
     assert meter.last_reported == 70
 
 
 def test_setup_is_checked(pgroup: PGroup) -> None:
     s = pgroup.setup
     with pytest.raises(RangeError):
-        PaillierSettlement(s.public_key, (), s.packing)  # one holder alone
+        PaillierSettlement(s.public_key, s.sealing_key, (), s.packing)  # one holder alone
+    with pytest.raises(RangeError):  # one key twice
+        PaillierSettlement(s.public_key, s.sealing_key, (s.seed_keys[0],) * 2, s.packing)
     with pytest.raises(RangeError):
-        PaillierSettlement(s.public_key, (s.seed_keys[0],) * 2, s.packing)  # one key twice
+        PaillierSettlement(s.public_key, s.sealing_key, (s.sealing_key,), s.packing)
     with pytest.raises(RangeError):
-        PaillierSettlement(s.public_key, (b"short",), s.packing)
+        PaillierSettlement(s.public_key, s.sealing_key, (b"short",), s.packing)
+    with pytest.raises(TypeError):
+        PaillierSettlement(s.public_key.n, s.sealing_key, s.seed_keys, s.packing)  # type: ignore[arg-type]
     with pytest.raises(KeyHolderError):
         SeedHolder(1, bytes(32), s, pgroup.roster)  # not holder 2's secret
+    holder_1 = pgroup.holder(0)
+    assert isinstance(holder_1, DecryptionHolder)
+    other_key = generate_keypair(SETTLEMENT_BITS)[1]
     with pytest.raises(KeyHolderError):
-        DecryptionHolder(generate_keypair(SETTLEMENT_BITS)[1], s, pgroup.roster)
+        DecryptionHolder(other_key, holder_1._secret, s, pgroup.roster)
+    with pytest.raises(KeyHolderError):
+        DecryptionHolder(holder_1.key, bytes(32), s, pgroup.roster)
+    # a packing too small for the roster: refused by holders and meters alike
+    small = PaillierSettlement(s.public_key, s.sealing_key, s.seed_keys, PackingParams(5))
+    with pytest.raises(RosterError, match="the packing holds 5"):
+        SeedHolder(1, bytes(32), small, pgroup.roster)
+    with pytest.raises(RosterError, match="the packing holds 5"):
+        small.client(pgroup.meters[0], pgroup.roster)

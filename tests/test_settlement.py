@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from conftest import missing
 from privbill._ffi import ffi, lib
-from privbill.errors import AggregationError, FormatError, VerificationError
+from privbill.errors import AggregationError, FormatError, RangeError, VerificationError
 from privbill.group import Element, L, Scalar
 from privbill.keys import SigningKey
 from privbill.pedersen import commit, derive_blinding
@@ -403,6 +403,25 @@ def test_late_report_after_recovery_is_refused(group: Group) -> None:
     # and a meter that answered recovery for the interval refuses to report it
     with pytest.raises(LateReportError):
         group.report(group.meters[0], 500)
+
+
+def test_a_retry_repeats_the_report_and_another_value_is_refused(group: Group) -> None:
+    """Masks are a function of the interval: two masked values of one interval
+    would give the aggregator their difference. The meter repeats a report (a
+    retry), refuses another value or blinding for it, and checks its input
+    before its high-water mark moves."""
+    group.commit(510)
+    m = group.meters[0]
+    first = group.report(m, 510)
+    assert group.report(m, 510) == first
+    v = group.values[(m.meter_id, 510)]
+    with pytest.raises(LateReportError, match="another value"):
+        m.report(510, v + 1, group.blinding(m, 510))
+    with pytest.raises(LateReportError, match="another value"):
+        m.report(510, v, group.blinding(m, 511))
+    with pytest.raises(RangeError):
+        m.report(511, 1 << 64, group.blinding(m, 511))
+    assert m.last_reported == 510
 
 
 @pytest.mark.parametrize(

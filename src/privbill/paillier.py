@@ -246,12 +246,16 @@ class PaillierPrivateKey:
         ciphertext reduced first: cheaper than a product mod ``n^2``), one
         exponentiation ``^(p-1)`` mod ``p^2``, which gives the sum mod ``p``:
         the sum itself, as it is below ``bound < p``. A result ``>= bound``
-        raises :class:`RangeError` and is never returned: had a plaintext been
-        out of range, the sum mod ``p`` would depend on ``p``. A returned value
-        is safe to release because ``bound <= 2^(bits/4)``: a plaintext ``T >= p``
-        with ``T mod p < bound`` would give a small root of ``T - x = 0 mod p``,
-        which Coppersmith's method finds (it factors ``n``), so nobody who
-        cannot factor ``n`` can make one.
+        raises :class:`RangeError` and is never returned: had the product's
+        plaintext ``T`` (the sum mod ``n``) been ``>= p``, its value mod ``p``
+        would depend on ``p``. A returned value is ``T`` itself (so safe to
+        release) because ``bound <= 2^(bits/4)``: a ``T >= p`` with ``T mod p <
+        bound`` would give a small root of ``T - x = 0 mod p``, which
+        Coppersmith's method finds (it factors ``n``), so nobody who cannot
+        factor ``n`` can make one. (Single plaintexts out of range whose sum
+        mod ``n`` is in range pass: the result is then that sum, which says
+        nothing about ``p``; whether it is the right sum is for the caller to
+        check.)
         """
         if bound.bit_length() > self.public.bits // 4:
             raise RangeError(f"the bound must be at most 2^{self.public.bits // 4}")

@@ -75,6 +75,8 @@ import cbor2
 import gmpy2  # type: ignore[import-untyped]
 import nacl.bindings
 import nacl.exceptions
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from privbill import _cbor as _cbor_reader
 from privbill import _ffi
@@ -99,7 +101,6 @@ from privbill.paillier import (
     PaillierPublicKey,
     RandomnessPool,
     generate_keypair,
-    is_ciphertext_int,
 )
 from privbill.pedersen import CommitmentSet, verify_opening
 
@@ -764,9 +765,10 @@ class MeterClient:
         if isinstance(self.min_threshold, bool) or not 2 <= self.min_threshold <= _MAX_GROUP:
             raise RosterError(f"min_threshold must be in [2, {_MAX_GROUP}]")
         # (interval, roster digest) of the last report; b"" digest: restored.
-        self._last: tuple[int, bytes] | None = None
+        # (interval, context, inputs) of the last report; b"" context: restored.
+        self._last: tuple[int, bytes, bytes] | None = None
         if last_reported is not None:
-            self._last = (_ffi.as_uint("last_reported", last_reported, 64), b"")
+            self._last = (_ffi.as_uint("last_reported", last_reported, 64), b"", b"")
         pk = _ffi.out_bytes(_X25519)
         lib.privbill_x25519_public_key(pk, self._sk)
         self.public_key = _ffi.to_bytes(pk)
@@ -896,8 +898,9 @@ class MeterClient:
         answered a recovery request for, and for any interval at or before
         the last one it reported under another roster (so that no aggregator
         can difference two sums of one interval over different groups).
-        Asking again for the last interval under the same roster gives the
-        same report (a retry).
+        Asking again for the last interval under the same roster with the
+        same value and blinding gives the same report (a retry); with others
+        it is refused (two masked values under one mask give their difference).
         """
         st = self._state()
         idx = _ffi.as_uint("index", index, 64)
@@ -907,7 +910,7 @@ class MeterClient:
         digest = st.roster.digest
         if idx in st.answered:
             raise LateReportError(f"interval {idx} is already in recovery")
-        self._claim(idx, digest)
+        self._claim(idx, digest, v.to_bytes(8, "little") + bytes(blinding))
         yv, yb = _ffi.out_bytes(_SCALAR), _ffi.out_bytes(_SCALAR)
         n = len(st.neighbours)
         rc = lib.privbill_mask_report(
@@ -917,16 +920,21 @@ class MeterClient:
         _ffi.check(rc, RangeError, "bad subtract flag")
         return MaskedReport(self.meter_id, digest, idx, _ffi.to_bytes(yv), _ffi.to_bytes(yb))
 
-    def _claim(self, idx: int, context: bytes) -> None:
+    def _claim(self, idx: int, context: bytes, inputs: bytes) -> None:
         """Record a report of interval ``idx`` under ``context`` (the roster, and the
-        keys for Paillier), or raise LateReportError for an earlier interval, or for
-        the same one under another context (the same context is a retry)."""
+        keys for Paillier) of ``inputs`` (value and blinding), or raise
+        LateReportError for an earlier interval, or for the same one under another
+        context or of other inputs (the same context and inputs are a retry)."""
         last = self._last
         if last is not None and (idx < last[0] or (idx == last[0] and context != last[1])):
             raise LateReportError(
                 f"interval {idx}: this meter has reported up to interval {last[0]}"
             )
-        self._last = (idx, context)
+        if last is not None and idx == last[0] and inputs != last[2]:
+            raise LateReportError(
+                f"interval {idx} was reported with another value: a retry repeats it"
+            )
+        self._last = (idx, context, inputs)
 
     def _check_request(self, request: RecoveryRequest) -> frozenset[bytes]:
         """The counted set of a request this meter may answer, or RecoveryRefusedError."""
@@ -1581,35 +1589,68 @@ def run_groups(
 # the Paillier backend
 # --------------------------------------------------------------------------
 #
-# k key holders: holder 1 owns a Paillier key pair, holders 2..k an X25519
-# key pair each. A meter packs (value, blinding) into m, derives one share
-# x_j of it per seed holder from a seed it agrees with that holder (X25519 +
-# HKDF, fresh per interval), and encrypts the rest y = m - sum x_j mod 2^K
-# under holder 1's key: one ciphertext per report, whatever k.
-# Holder 1 multiplies the ciphertexts of >= t genuine reports, once per
-# interval, decrypts and releases sum y mod 2^K; seed holder j releases
-# sum x_j mod 2^K over the same reports; the aggregator adds the k releases
-# mod 2^K (docs/settlement.md section 3 has the argument).
+# k key holders: holder 1 owns a Paillier key pair (and an X25519 key pair
+# for sealing), holders 2..k an X25519 key pair each. A meter packs (value,
+# blinding) into m, derives one share x_j of it per seed holder from a seed it
+# agrees with that holder (X25519 + HKDF, fresh per interval), encrypts the
+# rest y = m - sum x_j mod 2^K under holder 1's Paillier key and seals that
+# ciphertext to holder 1 (ChaCha20-Poly1305): one ciphertext per report,
+# whatever k, and nobody but holder 1 sees it (else a meter could sign one
+# that cancels the others' out of the product). Holder 1 multiplies the
+# ciphertexts of >= t genuine reports, once per interval, decrypts and
+# releases sum y mod 2^K; seed holder j releases sum x_j mod 2^K over the same
+# reports; the aggregator adds the k releases mod 2^K (docs/settlement.md
+# section 3 has the argument).
 
 _PAILLIER_REPORT_DOMAIN: Final = b"privbill/v1/settlement/paillier-report"
 _PAILLIER_KEYS_DOMAIN: Final = b"privbill/v1/settlement/paillier-keys"
-_PAILLIER_CT_DOMAIN: Final = b"privbill/v1/settlement/paillier-ciphertext"
+_PAILLIER_SEALED_DOMAIN: Final = b"privbill/v1/settlement/paillier-sealed"
+_PAILLIER_SEAL_DOMAIN: Final = b"privbill/v1/settlement/paillier-seal"
 _PAILLIER_SEED_DOMAIN: Final = b"privbill/v1/settlement/paillier-seed"
 _PAILLIER_SHARE_DOMAIN: Final = b"privbill/v1/settlement/paillier-share"
 _MAX_HOLDERS: Final = 64
-#: Longest ciphertext in decimal (keys up to 8192 bits: n^2 has 4933 digits).
-_MAX_CT_DIGITS: Final = 5000
-_CT_DECIMAL = re.compile(rb"[1-9][0-9]*")  # canonical, and a ciphertext is never 0
+_NONCE: Final = 12  # ChaCha20-Poly1305 (RFC 8439): a random 96-bit nonce per seal
+_TAG: Final = 16
+#: Longest sealed ciphertext: keys up to 8192 bits, so n^2 fits in 2048 bytes.
+_MAX_SEALED: Final = _NONCE + 2048 + _TAG
 
 
 def _paillier_keys_digest(
-    public_key: PaillierPublicKey, seed_keys: Sequence[bytes], packing: PackingParams
+    public_key: PaillierPublicKey,
+    sealing_key: bytes,
+    seed_keys: Sequence[bytes],
+    packing: PackingParams,
 ) -> bytes:
-    """32 bytes naming holder 1's Paillier key, the seed holders' X25519 keys
-    (in order) and the packing. Reports carry it, so a report made for other
-    holders is refused before anyone decrypts; seeds are bound to it."""
-    obj = [packing.value_bits, packing.max_households, str(public_key.n), list(seed_keys)]
+    """32 bytes naming holder 1's Paillier and sealing keys, the seed holders'
+    X25519 keys (in order) and the packing. Reports carry it, so a report made
+    for other holders is refused before anyone decrypts; seeds are bound to it."""
+    obj = [
+        packing.value_bits,
+        packing.max_households,
+        str(public_key.n),
+        sealing_key,
+        list(seed_keys),
+    ]
     return hashlib.sha512(_PAILLIER_KEYS_DOMAIN + _cbor(obj)).digest()[:32]
+
+
+def _hkdf(salt: bytes, ikm: bytes, info: bytes) -> bytes:
+    """HKDF-SHA-512 (RFC 5869) with L = 64: Extract, then one Expand block."""
+    return hmac.digest(hmac.digest(salt, ikm, "sha512"), info + b"\x01", "sha512")
+
+
+def _seal_key(
+    shared: bytes, roster_digest: bytes, keys_digest: bytes, meter_id: bytes
+) -> ChaCha20Poly1305:
+    """The AEAD a meter seals its ciphertexts with for holder 1, keyed with the
+    first 32 bytes of ``HKDF-SHA-512(salt = SEAL_DOMAIN, ikm = X25519(meter,
+    holder 1), info = roster_digest || keys_digest || meter_id)``."""
+    info = roster_digest + keys_digest + meter_id
+    return ChaCha20Poly1305(_hkdf(_PAILLIER_SEAL_DOMAIN, shared, info)[:32])
+
+
+def _seal_ad(meter_id: bytes, roster_digest: bytes, keys_digest: bytes, index: int) -> bytes:
+    return meter_id + roster_digest + keys_digest + index.to_bytes(8, "big")
 
 
 def _seed(
@@ -1620,9 +1661,7 @@ def _seed(
     info = roster_digest || keys_digest || meter_id || u8(holder), L = 64)``,
     returned keyed for :func:`_seed_share` (HMAC-SHA-512 with the seed as key)."""
     info = roster_digest + keys_digest + meter_id + bytes([holder])
-    prk = hmac.digest(_PAILLIER_SEED_DOMAIN, shared, "sha512")
-    seed = hmac.digest(prk, info + b"\x01", "sha512")
-    return hmac.new(seed, digestmod="sha512")
+    return hmac.new(_hkdf(_PAILLIER_SEED_DOMAIN, shared, info), digestmod="sha512")
 
 
 def _seed_share(seed: hmac.HMAC, index: int, nbytes: int) -> int:
@@ -1639,6 +1678,20 @@ def _seed_share(seed: hmac.HMAC, index: int, nbytes: int) -> int:
     return int.from_bytes(out[:nbytes], "little")
 
 
+def _seed_share_sum(seeds: Iterable[hmac.HMAC], index: int, nbytes: int) -> int:
+    """The sum of :func:`_seed_share` over ``seeds`` (a seed holder's hot loop:
+    one HMAC block per seed while ``K <= 512``)."""
+    if nbytes > 64:
+        return sum(_seed_share(s, index, nbytes) for s in seeds)
+    msg = _PAILLIER_SHARE_DOMAIN + index.to_bytes(8, "big") + b"\x01"
+    total = 0
+    for seed in seeds:
+        h = seed.copy()
+        h.update(msg)
+        total += int.from_bytes(h.digest()[:nbytes], "little")
+    return total
+
+
 def _x25519(secret: bytes, peer: bytes, what: str) -> bytes:
     """X25519(secret, peer), or RosterError if ``peer`` has small order."""
     out = _ffi.out_bytes(_X25519)
@@ -1650,58 +1703,46 @@ def _x25519(secret: bytes, peer: bytes, what: str) -> bytes:
 class EncryptedReport:
     """One meter's report for one interval: the rest of its packed
     ``(value, blinding)`` once the seed holders' shares are taken off,
-    encrypted under holder 1's Paillier key, signed with the meter's Ed25519
-    key (holders check it: they release only sums over genuine reports).
+    encrypted under holder 1's Paillier key and sealed to holder 1, signed
+    with the meter's Ed25519 key (holders check it: they release only sums
+    over genuine reports).
 
     Wire format, deterministic CBOR (docs/settlement.md, "Paillier backend")::
 
         [1, meter_id (16 bytes), roster_digest (32), keys_digest (32), index,
-         c (decimal text string), signature (64)]
+         sealed (bytes), signature (64)]
 
-    The signature covers ``DOMAIN || CBOR([meter_id, roster_digest,
-    keys_digest, index, d])`` with ``d`` the first 32 bytes of
-    SHA-512(CT_DOMAIN || decimal c): the signed bytes stay short whatever the
-    key size (batch verification's cost grows with them).
+    ``sealed`` is ``nonce (12) || ChaCha20-Poly1305(seal key, nonce, c as
+    big-endian bytes of n^2's length, ad = meter_id || roster_digest ||
+    keys_digest || be64(index))``. The signature covers ``DOMAIN ||
+    CBOR([meter_id, roster_digest, keys_digest, index, d])`` with ``d`` the
+    first 32 bytes of SHA-512(SEALED_DOMAIN || sealed): short to verify
+    whatever the key size.
 
-    The ciphertext is held as ``gmpy2.mpz``; decoding is strict (one
-    encoding per report, every field checked) and raises
-    :class:`MalformedReportError`.
+    Decoding is strict (one encoding per report, every field checked) and
+    raises :class:`MalformedReportError`.
     """
 
     meter_id: bytes
     roster_digest: bytes
     keys_digest: bytes
     index: int
-    ciphertext: Any
+    sealed: bytes
     signature: bytes = b""
-    # The ciphertext's decimal encoding and the signed bytes, computed once.
-    _decimal: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    # The signed bytes, computed once.
     _tbs: bytes | None = field(default=None, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not is_ciphertext_int(self.ciphertext):
-            raise TypeError("the ciphertext must be an integer")
-        object.__setattr__(self, "ciphertext", gmpy2.mpz(self.ciphertext))
-
-    def decimal(self) -> bytes:
-        """The ciphertext as an ASCII decimal string (what the wire carries)."""
-        if self._decimal is None:
-            object.__setattr__(self, "_decimal", self.ciphertext.digits().encode())
-        assert self._decimal is not None
-        return self._decimal
 
     def to_be_signed(self) -> bytes:
         if self._tbs is None:
-            d = hashlib.sha512(_PAILLIER_CT_DOMAIN + self.decimal()).digest()[:32]
+            d = hashlib.sha512(_PAILLIER_SEALED_DOMAIN + self.sealed).digest()[:32]
             fields = [self.meter_id, self.roster_digest, self.keys_digest, self.index, d]
             object.__setattr__(self, "_tbs", _PAILLIER_REPORT_DOMAIN + _cbor(fields))
         assert self._tbs is not None
         return self._tbs
 
     def signed(self, signature: bytes) -> EncryptedReport:
-        """This report with ``signature`` (keeping the encodings computed so far)."""
+        """This report with ``signature`` (keeping the signed bytes computed so far)."""
         rep = dataclasses.replace(self, signature=signature)
-        object.__setattr__(rep, "_decimal", self._decimal)
         object.__setattr__(rep, "_tbs", self._tbs)
         return rep
 
@@ -1713,7 +1754,7 @@ class EncryptedReport:
                 self.roster_digest,
                 self.keys_digest,
                 self.index,
-                self.decimal().decode(),
+                self.sealed,
                 self.signature,
             ]
         )
@@ -1724,22 +1765,19 @@ class EncryptedReport:
         obj = _uncbor(data, "report", MalformedReportError)
         if not isinstance(obj, list) or len(obj) != 7 or obj[0] != SETTLEMENT_VERSION:
             raise MalformedReportError("report: not a version-1 encrypted report")
-        _, meter_id, roster_digest, keys_digest, index, ct, signature = obj
-        raw = ct.encode() if isinstance(ct, str) else b""
-        if len(raw) > _MAX_CT_DIGITS or not _CT_DECIMAL.fullmatch(raw):
+        _, meter_id, roster_digest, keys_digest, index, sealed, signature = obj
+        if not isinstance(sealed, bytes) or not _NONCE + _TAG < len(sealed) <= _MAX_SEALED:
             raise MalformedReportError(
-                "the ciphertext must be a decimal string (ASCII digits, no leading zeros)"
+                f"report: the sealed ciphertext is a byte string of at most {_MAX_SEALED} bytes"
             )
-        rep = cls(
+        return cls(
             _bytes_field(meter_id, _ID, "meter_id", MalformedReportError),
             _bytes_field(roster_digest, _DIGEST, "roster_digest", MalformedReportError),
             _bytes_field(keys_digest, 32, "keys_digest", MalformedReportError),
             _uint_field(index, "index", MalformedReportError, (1 << 64) - 1),
-            gmpy2.mpz(ct),
+            sealed,
             _bytes_field(signature, 64, "signature", MalformedReportError),
         )
-        object.__setattr__(rep, "_decimal", raw)
-        return rep
 
 
 class _MemberKeys:
@@ -1780,12 +1818,11 @@ def _verify_one(key: VerifyingKey, message: bytes, signature: bytes) -> bool:
 
 
 def _check_report(
-    roster: Roster, key: PaillierPublicKey, keys_digest: bytes, index: int, rep: EncryptedReport
+    roster: Roster, setup: PaillierSettlement, keys_digest: bytes, index: int, rep: EncryptedReport
 ) -> None:
-    """What can be checked without the signature: this roster, these keys and
-    this interval, a member, a ciphertext in ``[1, n^2)``. (Whether it is a
-    unit is left to holder 1: a meter that could make one that is not has
-    factored ``n``.)"""
+    """What can be checked without the signature and the seal: this roster,
+    these keys and this interval, a member, a sealed ciphertext of the right
+    length for holder 1's key."""
     if rep.roster_digest != roster.digest:
         raise RosterMismatchError("the report was made under another roster")
     if rep.keys_digest != keys_digest:
@@ -1793,23 +1830,28 @@ def _check_report(
     if rep.index != index:
         raise StaleReportError(f"a report for interval {rep.index} in the round of {index}")
     roster.position(rep.meter_id)
-    if not 0 < rep.ciphertext < key.nsquare:
-        raise MalformedReportError("the ciphertext is not in [1, n^2) of holder 1's key")
+    if len(rep.sealed) != _NONCE + setup.ciphertext_bytes + _TAG:
+        raise MalformedReportError("the sealed ciphertext has the wrong length for these keys")
+
+
+def _check_size(roster: Roster, packing: PackingParams) -> None:
+    if len(roster.members) > packing.max_households:
+        raise RosterError(
+            f"{len(roster.members)} members, but the packing holds {packing.max_households}"
+        )
 
 
 class PaillierMeterClient:
     """A meter in the Paillier backend: takes one share per seed holder off
-    its packed value and encrypts the rest under holder 1's key, from a
-    precomputed pool (online: ``k - 1`` HMACs, one multiplication mod
-    ``n^2`` and one signature)."""
+    its packed value, encrypts the rest under holder 1's key from a
+    precomputed pool and seals it to holder 1 (online: ``k - 1`` HMACs, one
+    multiplication mod ``n^2``, one AEAD and one signature)."""
 
     def __init__(
         self,
         meter: MeterClient,
         roster: Roster,
-        public_key: PaillierPublicKey,
-        seed_keys: Sequence[bytes],
-        packing: PackingParams,
+        setup: PaillierSettlement,
         pool_size: int = 0,
     ) -> None:
         if roster.threshold < meter.min_threshold:
@@ -1818,40 +1860,53 @@ class PaillierMeterClient:
             )
         if roster.members[roster.position(meter.meter_id)] != meter.member:
             raise RosterError("the roster lists another key for this meter")
+        _check_size(roster, setup.packing)
         self.meter = meter
         self.meter_id = meter.meter_id
         self.roster = roster
-        self.packing = packing
-        self.public_key = public_key
-        self.keys_digest = _paillier_keys_digest(public_key, seed_keys, packing)
+        self.packing = setup.packing
+        self.public_key = setup.public_key
+        self.keys_digest = kd = setup.keys_digest
+        self._ct_bytes = setup.ciphertext_bytes
+        self._seal = _seal_key(
+            meter._agree(setup.sealing_key, "holder 1"), roster.digest, kd, meter.meter_id
+        )
         self._seeds = [
-            _seed(meter._agree(pk, f"seed holder {j}"), roster.digest, self.keys_digest,
-                  meter.meter_id, j)
-            for j, pk in enumerate(seed_keys, 2)
-        ]  # fmt: skip
-        self.pool = RandomnessPool(public_key, pool_size)
+            _seed(meter._agree(pk, f"seed holder {j}"), roster.digest, kd, meter.meter_id, j)
+            for j, pk in enumerate(setup.seed_keys, 2)
+        ]
+        self.pool = RandomnessPool(setup.public_key, pool_size)
 
     def encrypt(self, index: int, value: int, blinding: Scalar) -> Any:
         """The ciphertext of ``pack(value, blinding)`` less the seed holders'
         shares for interval ``index``, mod ``2^K``."""
+        idx = _ffi.as_uint("index", index, 64)
         v = _ffi.as_uint("value", value, 64)
         if not isinstance(blinding, Scalar):
             raise TypeError("blinding must be a Scalar")
         pp = self.packing
         m = pp.pack(v, int.from_bytes(bytes(blinding), "little"))
         nbytes = -(-pp.share_bits // 8)
-        draws = [_seed_share(s, index, nbytes) for s in self._seeds]
+        draws = [_seed_share(s, idx, nbytes) for s in self._seeds]
         return self.pool.encrypt(pp.remainder(m, draws))
+
+    def seal(self, index: int, ciphertext: Any) -> bytes:
+        """``ciphertext`` sealed to holder 1 for interval ``index`` (a fresh random nonce)."""
+        nonce = os.urandom(_NONCE)
+        ad = _seal_ad(self.meter_id, self.roster.digest, self.keys_digest, index)
+        body = int(ciphertext).to_bytes(self._ct_bytes, "big")
+        return nonce + self._seal.encrypt(nonce, body, ad)
 
     def report(self, index: int, value: int, blinding: Scalar) -> EncryptedReport:
         """The signed report of interval ``index``; the meter's high-water mark
         applies as in :meth:`MeterClient.report` (LateReportError)."""
         idx = _ffi.as_uint("index", index, 64)
-        self.meter._claim(idx, self.roster.digest + self.keys_digest)
+        c = self.encrypt(idx, value, blinding)  # checks the inputs before the claim
+        inputs = int(value).to_bytes(8, "little") + bytes(blinding)
+        self.meter._claim(idx, self.roster.digest + self.keys_digest, inputs)
         rep = EncryptedReport(
-            self.meter_id, self.roster.digest, self.keys_digest, idx,
-            self.encrypt(idx, value, blinding),
-        )  # fmt: skip
+            self.meter_id, self.roster.digest, self.keys_digest, idx, self.seal(idx, c)
+        )
         return rep.signed(self.meter.signing_key.sign(rep.to_be_signed()))
 
 
@@ -1865,24 +1920,42 @@ class KeyHolder:
     releasing over one report would open it. It releases its sum mod ``2^K``,
     not the integer sum: the ``k`` released values are then uniform subject
     to adding up to the aggregate, which is all they reveal.
+
+    A round asks every holder to :meth:`prepare` (every check, nothing
+    released) before it asks any to :meth:`release`, so that a check failing
+    at one holder does not leave another's interval spent. The record of
+    released intervals must survive a restart (:attr:`released`).
     """
 
     def __init__(self, position: int, setup: PaillierSettlement, roster: Roster) -> None:
         if not 0 <= position < setup.holder_count:
             raise KeyHolderError(f"no holder {position + 1} among {setup.holder_count}")
+        _check_size(roster, setup.packing)
         self.position = position
-        self.public_key = setup.public_key
+        self.setup = setup
         self.roster = roster
-        self.packing = setup.packing
         self.keys_digest = setup.keys_digest
         self._members = _MemberKeys()
         self._done: dict[int, tuple[frozenset[bytes], int | None]] = {}
+        self._ready: tuple[int, frozenset[bytes], Any] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.position + 1})"
 
-    def release(self, index: int, reports: Sequence[EncryptedReport]) -> int:
-        """This holder's sum mod ``2^K`` over ``reports`` (all of one interval)."""
+    @property
+    def released(self) -> dict[int, tuple[frozenset[bytes], int | None]]:
+        """Interval -> (the set released over, the value; None if the release
+        failed after the interval was spent). A deployment keeps it in durable
+        storage, written before a value leaves the holder: a holder that
+        forgot it would release a second set for an interval."""
+        return self._done
+
+    def prepare(self, index: int, reports: Sequence[EncryptedReport]) -> None:
+        """Every check :meth:`release` makes, and the work that may fail
+        (signatures, seals, key agreement), without spending the interval."""
+        self._check(index, reports)
+
+    def _check(self, index: int, reports: Sequence[EncryptedReport]) -> Any:
         roster = self.roster
         if len(reports) < roster.threshold:
             raise ThresholdError(f"{len(reports)} reports, threshold {roster.threshold}")
@@ -1890,44 +1963,86 @@ class KeyHolder:
         if len(who) != len(reports):
             raise DuplicateReportError("two reports from one meter")
         for rep in reports:
-            _check_report(roster, self.public_key, self.keys_digest, index, rep)
+            _check_report(roster, self.setup, self.keys_digest, index, rep)
+        prev = self._done.get(index)
+        if prev is not None and prev[0] != who:
+            raise RecoveryRefusedError(f"interval {index} was released for another set")
+        ready = self._ready
+        if ready is not None and ready[:2] == (index, who):
+            return ready[2]
+        self._members.verify(roster, reports)
+        data = self._open(index, reports)
+        self._ready = (index, who, data)
+        return data
+
+    def release(self, index: int, reports: Sequence[EncryptedReport]) -> int:
+        """This holder's sum mod ``2^K`` over ``reports`` (all of one interval)."""
+        data = self._check(index, reports)
         prev = self._done.get(index)
         if prev is not None:
-            if prev[0] != who:
-                raise RecoveryRefusedError(f"interval {index} was released for another set")
             if prev[1] is None:
                 raise KeyHolderError(f"interval {index}: the sum was not released")
             return prev[1]
-        self._members.verify(roster, reports)
-        self._prepare(reports)
+        who = frozenset(r.meter_id for r in reports)
         self._done[index] = (who, None)  # the interval is used, whatever happens next
-        out = self._sum(index, reports) & ((1 << self.packing.share_bits) - 1)
+        out = self._sum(index, reports, data) & ((1 << self.setup.packing.share_bits) - 1)
         self._done[index] = (who, out)
         return out
 
-    def _prepare(self, reports: Sequence[EncryptedReport]) -> None:
-        """What may fail before the interval is spent."""
+    def _open(self, index: int, reports: Sequence[EncryptedReport]) -> Any:
+        """What this holder needs from the reports (may fail: nothing is spent yet)."""
+        raise NotImplementedError
 
-    def _sum(self, index: int, reports: Sequence[EncryptedReport]) -> int:
+    def _sum(self, index: int, reports: Sequence[EncryptedReport], data: Any) -> int:
         raise NotImplementedError
 
 
 class DecryptionHolder(KeyHolder):
-    """Holder 1: decrypts the product of the reports' ciphertexts (the p half
-    of CRT, :meth:`PaillierPrivateKey.decrypt_sum`)."""
+    """Holder 1: opens the sealed ciphertexts and decrypts their product (the
+    p half of CRT, :meth:`PaillierPrivateKey.decrypt_sum`)."""
 
-    def __init__(self, key: PaillierPrivateKey, setup: PaillierSettlement, roster: Roster) -> None:
-        if key.public != setup.public_key:
-            raise KeyHolderError("the key pair is not holder 1's")
+    def __init__(
+        self,
+        key: PaillierPrivateKey,
+        sealing_secret: bytes,
+        setup: PaillierSettlement,
+        roster: Roster,
+    ) -> None:
+        if key.public != setup.public_key or _x25519_public(sealing_secret) != setup.sealing_key:
+            raise KeyHolderError("the key pairs are not holder 1's")
         setup.packing.check(key.public)
         super().__init__(0, setup, roster)
         self.key = key
+        self._secret = sealing_secret
+        self._seals: dict[bytes, ChaCha20Poly1305] = {}
 
-    def _sum(self, index: int, reports: Sequence[EncryptedReport]) -> int:
+    def _open(self, index: int, reports: Sequence[EncryptedReport]) -> list[Any]:
+        roster, nsquare, out = self.roster, self.setup.public_key.nsquare, []
+        for rep in reports:
+            key = self._seals.get(rep.meter_id)
+            if key is None:
+                member = roster.members[roster.position(rep.meter_id)]
+                shared = _x25519(self._secret, member.x25519_public, rep.meter_id.hex())
+                key = _seal_key(shared, roster.digest, self.keys_digest, rep.meter_id)
+                self._seals[rep.meter_id] = key
+            ad = _seal_ad(rep.meter_id, roster.digest, self.keys_digest, index)
+            try:
+                body = key.decrypt(rep.sealed[:_NONCE], rep.sealed[_NONCE:], ad)
+            except InvalidTag:
+                raise MalformedReportError(
+                    f"the ciphertext of {rep.meter_id.hex()} is not sealed to holder 1"
+                ) from None
+            c = gmpy2.mpz.from_bytes(body, "big")
+            if not 0 < c < nsquare:
+                raise MalformedReportError(
+                    f"the ciphertext of {rep.meter_id.hex()} is not in [1, n^2)"
+                )
+            out.append(c)
+        return out
+
+    def _sum(self, index: int, reports: Sequence[EncryptedReport], data: Any) -> int:
         try:
-            return self.key.decrypt_sum(
-                (r.ciphertext for r in reports), len(reports) << self.packing.share_bits
-            )
+            return self.key.decrypt_sum(data, len(reports) << self.setup.packing.share_bits)
         except RangeError as exc:
             raise KeyHolderError(f"interval {index}: holder 1 refuses: {exc}") from None
 
@@ -1945,19 +2060,19 @@ class SeedHolder(KeyHolder):
         self._secret = secret
         self._seeds: dict[bytes, hmac.HMAC] = {}
 
-    def _prepare(self, reports: Sequence[EncryptedReport]) -> None:
+    def _open(self, index: int, reports: Sequence[EncryptedReport]) -> None:
+        roster = self.roster
         for rep in reports:
             if rep.meter_id not in self._seeds:
-                member = self.roster.members[self.roster.position(rep.meter_id)]
+                member = roster.members[roster.position(rep.meter_id)]
                 shared = _x25519(self._secret, member.x25519_public, rep.meter_id.hex())
                 self._seeds[rep.meter_id] = _seed(
-                    shared, self.roster.digest, self.keys_digest, rep.meter_id,
-                    self.position + 1,
-                )  # fmt: skip
+                    shared, roster.digest, self.keys_digest, rep.meter_id, self.position + 1
+                )
 
-    def _sum(self, index: int, reports: Sequence[EncryptedReport]) -> int:
-        nbytes = -(-self.packing.share_bits // 8)
-        return sum(_seed_share(self._seeds[r.meter_id], index, nbytes) for r in reports)
+    def _sum(self, index: int, reports: Sequence[EncryptedReport], data: Any) -> int:
+        nbytes = -(-self.setup.packing.share_bits // 8)
+        return _seed_share_sum((self._seeds[r.meter_id] for r in reports), index, nbytes)
 
 
 def _x25519_public(secret: bytes) -> bytes:
@@ -1968,9 +2083,9 @@ def _x25519_public(secret: bytes) -> bytes:
 
 @dataclass
 class PaillierSettlement:
-    """The Paillier backend's parties: holder 1's Paillier public key, the
-    seed holders' X25519 public keys (holders 2..k, in order), the packing,
-    and the key holders (all of them are needed for a sum).
+    """The Paillier backend's parties: holder 1's Paillier public key and
+    X25519 sealing key, the seed holders' X25519 public keys (holders 2..k, in
+    order), the packing, and the key holders (all of them are needed for a sum).
 
     >>> from privbill.keys import SigningKey
     >>> from privbill.pedersen import commit, derive_blinding
@@ -1994,19 +2109,22 @@ class PaillierSettlement:
     """
 
     public_key: PaillierPublicKey
+    sealing_key: bytes
     seed_keys: tuple[bytes, ...]
     packing: PackingParams
     holders: list[KeyHolder | None] = field(default_factory=list)
     _members: _MemberKeys = field(default_factory=_MemberKeys, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.public_key, PaillierPublicKey):
+            raise TypeError("public_key must be a PaillierPublicKey")
         self.seed_keys = tuple(self.seed_keys)
         if not 1 <= len(self.seed_keys) < _MAX_HOLDERS:
             raise RangeError(f"between 2 and {_MAX_HOLDERS} key holders")
-        for pk in self.seed_keys:
-            _bytes_field(pk, _X25519, "seed holder key", RangeError)
-        if len(set(self.seed_keys)) != len(self.seed_keys):
-            raise RangeError("two seed holders with one key")
+        for pk in (self.sealing_key, *self.seed_keys):
+            _bytes_field(pk, _X25519, "holder X25519 key", RangeError)
+        if len({self.sealing_key, *self.seed_keys}) != 1 + len(self.seed_keys):
+            raise RangeError("two holders with one key")
 
     @property
     def holder_count(self) -> int:
@@ -2014,25 +2132,34 @@ class PaillierSettlement:
 
     @property
     def keys_digest(self) -> bytes:
-        return _paillier_keys_digest(self.public_key, self.seed_keys, self.packing)
+        return _paillier_keys_digest(
+            self.public_key, self.sealing_key, self.seed_keys, self.packing
+        )
+
+    @property
+    def ciphertext_bytes(self) -> int:
+        """Bytes of a ciphertext inside a seal (those of ``n^2``)."""
+        return (2 * self.public_key.bits + 7) // 8
 
     @classmethod
     def setup(cls, roster: Roster, holders: int = 3, bits: int | None = None) -> PaillierSettlement:
-        """``holders`` key holders, each generating its own key pair: a
-        Paillier key for holder 1, an X25519 key for the others. (Here in one
-        process; in a deployment each holder generates its key and publishes
-        the public half: there is no dealer and no shared secret.)"""
+        """``holders`` key holders, each generating its own key pairs: a
+        Paillier and an X25519 key for holder 1, an X25519 key for the others.
+        (Here in one process; in a deployment each holder generates its keys
+        and publishes the public halves: there is no dealer and no shared
+        secret.)"""
         if not 2 <= holders <= _MAX_HOLDERS:
             raise RangeError(f"between 2 and {_MAX_HOLDERS} key holders")
         packing = PackingParams(max_households=len(roster.members))
         nbits = DEFAULT_BITS if bits is None else bits
         packing.check_bits(nbits)
         pk, sk = generate_keypair(nbits)
-        secrets_ = [os.urandom(_X25519) for _ in range(holders - 1)]
-        setup = cls(pk, tuple(_x25519_public(s) for s in secrets_), packing)
+        secrets_ = [os.urandom(_X25519) for _ in range(holders)]
+        publics = [_x25519_public(s) for s in secrets_]
+        setup = cls(pk, publics[0], tuple(publics[1:]), packing)
         setup.holders = [
-            DecryptionHolder(sk, setup, roster),
-            *(SeedHolder(j, s, setup, roster) for j, s in enumerate(secrets_, 1)),
+            DecryptionHolder(sk, secrets_[0], setup, roster),
+            *(SeedHolder(j, s, setup, roster) for j, s in enumerate(secrets_[1:], 1)),
         ]
         return setup
 
@@ -2040,9 +2167,7 @@ class PaillierSettlement:
         return PaillierRound(agg, self, index)
 
     def client(self, meter: MeterClient, roster: Roster, pool_size: int = 0) -> PaillierMeterClient:
-        return PaillierMeterClient(
-            meter, roster, self.public_key, self.seed_keys, self.packing, pool_size
-        )
+        return PaillierMeterClient(meter, roster, self, pool_size)
 
 
 class PaillierRound:
@@ -2063,7 +2188,7 @@ class PaillierRound:
         if rep.meter_id in self.reports:
             raise DuplicateReportError(f"a second report from {rep.meter_id.hex()}")
         roster = self.aggregator.roster
-        _check_report(roster, self.setup.public_key, self._keys_digest, self.index, rep)
+        _check_report(roster, self.setup, self._keys_digest, self.index, rep)
         self.setup._members.verify(roster, [rep])
         self.reports[rep.meter_id] = rep
 
@@ -2092,7 +2217,10 @@ class PaillierRound:
             # asked before anyone releases: no holder spends this interval in vain
             raise KeyHolderError(f"key holder(s) {missing} missing: all are needed")
         reps = [self.reports[m] for m in counted]
-        sums = [h.release(self.index, reps) for h in holders if h is not None]
+        present = [h for h in holders if h is not None]
+        for h in present:  # every holder checks everything before any releases
+            h.prepare(self.index, reps)
+        sums = [h.release(self.index, reps) for h in present]
         r, o = self.setup.packing.unpack(self.setup.packing.join(sums))
         _check_sum(agg.commitments, self.index, counted, r, o.to_bytes(32, "little"))
         cset = set(counted)
