@@ -206,7 +206,8 @@ def ours() -> _Paillier:
     rns = [setup.public_key.random_rn() for _ in range(16)]
     clients = []
     for i, m in enumerate(meters):
-        c = setup.client(m, roster)
+        m.trusted_holders = setup.holders_digest  # provisioning
+        c = setup.client(m, signed, operator.verifying_key)
         c.pool._pool = [rns[i % 16]] * 2
         clients.append(c)
     k = bytes(32)

@@ -88,12 +88,13 @@ class Group:
         self.roster = Roster.create(b"fuzz-feeder", [m.member for m in self.meters], threshold=3)
         self.signed = self.roster.sign(self.operator)
         self.agg = Aggregator(self.signed, self.operator, CommitmentBook())
-        seed_keys = (_fixed("seed-holder-2"), _fixed("seed-holder-3"))
+        # holder keys: fixed canonical X25519 encodings (top bit clear)
+        sealing, *seeds = (
+            _fixed(f"holder-{j}")[:31] + bytes([_fixed(f"holder-{j}")[31] & 0x7F])
+            for j in (1, 2, 3)
+        )
         self.paillier = PaillierSettlement(
-            paillier.PaillierPublicKey(PAILLIER_N),
-            _fixed("holder-1-sealing"),
-            seed_keys,
-            paillier.PackingParams(5),
+            paillier.PaillierPublicKey(PAILLIER_N), sealing, tuple(seeds), paillier.PackingParams(5)
         )
 
     def blinding(self, m: MeterClient) -> Scalar:

@@ -25,11 +25,12 @@ import gmpy2  # type: ignore[import-untyped]
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 from hypothesis import given
 from hypothesis import strategies as st
 
-from privbill.errors import FormatError, RangeError
+from privbill.errors import AggregationError, FormatError, RangeError
 from privbill.keys import SigningKey
 from privbill.paillier import (
     DEFAULT_BITS,
@@ -57,6 +58,7 @@ from privbill.settlement import (
     LateReportError,
     MalformedReportError,
     MeterClient,
+    PaillierMeterClient,
     PaillierSettlement,
     RecoveryRefusedError,
     Roster,
@@ -64,6 +66,7 @@ from privbill.settlement import (
     RosterMember,
     RosterMismatchError,
     SeedHolder,
+    SignedRoster,
     StaleReportError,
     ThresholdError,
     UnknownReporterError,
@@ -285,6 +288,15 @@ def test_default_modulus_is_3072_bits() -> None:
 # --------------------------------------------------------------------------
 
 
+def _client(
+    setup: PaillierSettlement, meter: MeterClient, signed: SignedRoster, operator: SigningKey,
+    pool_size: int = 0,
+) -> PaillierMeterClient:  # fmt: skip
+    """Provision ``meter`` with ``setup``'s holders, then make its client."""
+    meter.trusted_holders = setup.holders_digest
+    return setup.client(meter, signed, operator.verifying_key, pool_size)
+
+
 class PGroup:
     def __init__(self, n: int = 6, threshold: int = 3, holders: int = 3) -> None:
         self.operator = SigningKey.generate()
@@ -294,7 +306,7 @@ class PGroup:
         ).sign(self.operator)
         self.roster = self.signed.roster
         self.setup = PaillierSettlement.setup(self.roster, holders=holders, bits=SETTLEMENT_BITS)
-        self.clients = [self.setup.client(m, self.roster, pool_size=2) for m in self.meters]
+        self.clients = [_client(self.setup, m, self.signed, self.operator, 2) for m in self.meters]
         self.book = CommitmentBook()
         self.k = bytes(32)
         self.values: dict[tuple[bytes, int], int] = {}
@@ -320,7 +332,8 @@ class PGroup:
     def signed_report(self, i: int, index: int, ct: int) -> EncryptedReport:
         """A report with a chosen ciphertext, sealed and signed by meter i (a
         malicious meter)."""
-        sealed = self.clients[i].seal(index, ct)
+        client = self.clients[i]  # sealed as is: seal() itself refuses out-of-range values
+        sealed = client._seal_body(index, ct.to_bytes(self.setup.ciphertext_bytes, "big"))
         rep = EncryptedReport(self.meters[i].meter_id, self.roster.digest,
                               self.setup.keys_digest, index, sealed)  # fmt: skip
         return rep.signed(self.meters[i].signing_key.sign(rep.to_be_signed()))
@@ -398,7 +411,9 @@ def test_seed_shares_match_an_independent_implementation(max_households: int) ->
     secret = bytes(range(32))
     meters = [MeterClient(bytes([i + 1]) * 16, secret if i == 0 else None, min_threshold=2)
               for i in range(6)]  # fmt: skip
-    roster = Roster.create(b"seeds", [m.member for m in meters], threshold=3)
+    operator = SigningKey.generate()
+    signed = Roster.create(b"seeds", [m.member for m in meters], threshold=3).sign(operator)
+    roster = signed.roster
     pk, sk = generate_keypair(3072 if max_households > 1 << 20 else SETTLEMENT_BITS)
     holder_secrets = [bytes([7 + j]) * 32 for j in range(3)]  # holder 1's sealing key, 2, 3
     publics = [
@@ -408,7 +423,7 @@ def test_seed_shares_match_an_independent_implementation(max_households: int) ->
     seed_keys = tuple(publics[1:])
     pp = PackingParams(max_households=max_households)
     setup = PaillierSettlement(pk, publics[0], seed_keys, pp)
-    client = setup.client(meters[0], roster)
+    client = _client(setup, meters[0], signed, operator)
     rests = []
     for index in (12, 13):
         o = derive_blinding(bytes(32), meters[0].meter_id, 0, index)
@@ -425,11 +440,22 @@ def test_seed_shares_match_an_independent_implementation(max_households: int) ->
     holders = [SeedHolder(j, h, setup, roster) for j, h in enumerate(holder_secrets[1:], 1)]
     reps = []
     for i, m in enumerate(meters[:3]):
-        c = setup.client(m, roster)
+        c = _client(setup, m, signed, operator)
         reps.append(c.report(14, 10 * i, derive_blinding(bytes(32), m.meter_id, 0, 14)))
     opened = DecryptionHolder(sk, holder_secrets[0], setup, roster)._open(14, reps)
     y = sk.decrypt_sum(opened, 3 << pp.share_bits)
     released = [y % (1 << pp.share_bits)] + [h.release(14, reps) for h in holders]
+    # the seal, against an independent HKDF and ChaCha20-Poly1305 (RFC 8439)
+    shared = X25519PrivateKey.from_private_bytes(secret).exchange(
+        X25519PublicKey.from_public_bytes(publics[0])
+    )
+    seal_key = HKDF(
+        algorithm=hashes.SHA512(), length=64, salt=b"privbill/v1/settlement/paillier-seal",
+        info=roster.digest + setup.keys_digest + meters[0].meter_id,
+    ).derive(shared)[:32]  # fmt: skip
+    ad = meters[0].meter_id + roster.digest + setup.keys_digest + (14).to_bytes(8, "big")
+    body = ChaCha20Poly1305(seal_key).decrypt(reps[0].sealed[:12], reps[0].sealed[12:], ad)
+    assert int.from_bytes(body, "big") == opened[0] and len(body) == setup.ciphertext_bytes
     assert pp.unpack(pp.join(released))[0] == 0 + 10 + 20
 
 
@@ -449,7 +475,7 @@ def test_a_member_key_of_small_order_stops_the_round_before_anyone_releases() ->
     rnd = agg.open_round(1)
     for m in meters[:2]:
         o = derive_blinding(bytes(32), m.meter_id, 0, 1)
-        rnd.submit(setup.client(m, roster).report(1, 5, o))
+        rnd.submit(_client(setup, m, signed, operator).report(1, 5, o))
     sealed = bytes(12 + setup.ciphertext_bytes + 16)
     rep = EncryptedReport(bad.meter_id, roster.digest, setup.keys_digest, 1, sealed)
     rnd.submit(rep.signed(signer.sign(rep.to_be_signed())))
@@ -465,7 +491,7 @@ def test_a_member_key_of_small_order_stops_the_round_before_anyone_releases() ->
     # and a meter refuses a holder key of small order
     other = PaillierSettlement(setup.public_key, setup.sealing_key, (bytes(32),), setup.packing)
     with pytest.raises(RosterError, match="small order"):
-        other.client(meters[0], roster)
+        _client(other, meters[0], signed, operator)
 
 
 def test_values_near_overflow_bound() -> None:
@@ -527,11 +553,11 @@ def test_all_holders_are_needed_and_fewer_cannot(holders: int) -> None:
         assert r != sum(g.values[(m.meter_id, 2 + j)] for m in g.meters)
 
 
-@pytest.mark.parametrize("j", [0, 1])
+@pytest.mark.parametrize("j", [0, 1, 2])
 def test_holder_releases_one_aggregate_per_interval(pgroup: PGroup, j: int) -> None:
     """Two releases of one interval over sets differing in one meter would reveal
     that meter's share: every holder, decryption or seed, refuses the second."""
-    index = 30 + 2 * j
+    index = 24 + 2 * j
     pgroup.commit(index)
     reps = [pgroup.report(i, index) for i in range(6)]
     holder = pgroup.holder(j)
@@ -591,7 +617,8 @@ def test_forged_duplicated_replayed_late_reports(pgroup: PGroup) -> None:
 def test_wrong_key_ciphertexts(pgroup: PGroup) -> None:
     # A meter provisioned with another set of holder keys: refused on arrival.
     other = PaillierSettlement.setup(pgroup.roster, holders=3, bits=SETTLEMENT_BITS)
-    stale = other.client(pgroup.meters[0], pgroup.roster)
+    stale = _client(other, pgroup.meters[0], pgroup.signed, pgroup.operator)
+    pgroup.meters[0].trusted_holders = pgroup.setup.holders_digest  # back to its own
     pgroup.commit(50)
     rnd = pgroup.agg.open_round(50)
     with pytest.raises(RosterMismatchError, match="keys"):
@@ -605,6 +632,12 @@ def test_wrong_key_ciphertexts(pgroup: PGroup) -> None:
         rnd.submit(pgroup.report(i, 50))
     with pytest.raises(KeyHolderError, match="holder 1 refuses"):
         pgroup.agg.close_round()
+    # The range of a decrypted sum is known only at release: holder 1 has spent the
+    # interval (another set would make its answer an oracle), and the round cannot
+    # be opened again (settlement.md §3.4: a malicious meter can block its intervals).
+    assert pgroup.holder(0).released[50][1] is None
+    with pytest.raises(AggregationError, match="already aggregated"):
+        pgroup.agg.open_round(50)
 
 
 def test_wrong_but_in_range_value_fails_the_commitment_check(pgroup: PGroup) -> None:
@@ -782,20 +815,22 @@ def test_meter_floor_and_high_water_mark_hold_for_paillier(pgroup: PGroup) -> No
     """The meter-side rules of the masking backend hold here too: no roster below the
     meter's threshold floor, and no interval reported twice under two sets of holder
     keys (which would let a new set of holders difference one household out)."""
+    signed, operator = pgroup.signed, pgroup.operator
     floor = MeterClient(bytes(16))  # MIN_THRESHOLD by default; pgroup's t is 3
     with pytest.raises(RosterError, match="floor"):
-        pgroup.setup.client(floor, pgroup.roster)
+        _client(pgroup.setup, floor, signed, operator)
     with pytest.raises(RosterError, match="another key"):  # not the roster's key for it
-        pgroup.setup.client(MeterClient(pgroup.meters[0].meter_id, min_threshold=2),
-                            pgroup.roster)  # fmt: skip
+        _client(pgroup.setup, MeterClient(pgroup.meters[0].meter_id, min_threshold=2),
+                signed, operator)  # fmt: skip
     meter = pgroup.meters[0]
     pgroup.clients[0].report(70, 5, pgroup.blinding(0, 70))
     pgroup.clients[0].report(70, 5, pgroup.blinding(0, 70))  # a retry: same keys, same value
     with pytest.raises(LateReportError, match="another value"):  # holder 1 would see 6 - 5
         pgroup.clients[0].report(70, 6, pgroup.blinding(0, 70))
     other = PaillierSettlement.setup(pgroup.roster, holders=2, bits=SETTLEMENT_BITS)
-    with pytest.raises(LateReportError):
-        other.client(meter, pgroup.roster).report(70, 5, pgroup.blinding(0, 70))
+    with pytest.raises(LateReportError):  # re-provisioned with new holders: still no
+        _client(other, meter, signed, operator).report(70, 5, pgroup.blinding(0, 70))
+    meter.trusted_holders = pgroup.setup.holders_digest
     assert meter.last_reported == 70
     # bad input is refused before the high-water mark moves
     with pytest.raises(RangeError):
@@ -831,4 +866,71 @@ def test_setup_is_checked(pgroup: PGroup) -> None:
     with pytest.raises(RosterError, match="the packing holds 5"):
         SeedHolder(1, bytes(32), small, pgroup.roster)
     with pytest.raises(RosterError, match="the packing holds 5"):
-        small.client(pgroup.meters[0], pgroup.roster)
+        _client(small, pgroup.meters[0], pgroup.signed, pgroup.operator)
+    pgroup.meters[0].trusted_holders = s.holders_digest
+    # holder keys have one encoding each (u < 2^255 - 19): no holder fills two places
+    twin = (int.from_bytes(s.seed_keys[0], "little") | 1 << 255).to_bytes(32, "little")
+    with pytest.raises(RangeError, match="canonical"):
+        PaillierSettlement(s.public_key, s.sealing_key, (s.seed_keys[0], twin), s.packing)
+
+
+def test_a_meter_encrypts_only_for_the_holders_it_was_provisioned_with(pgroup: PGroup) -> None:
+    """Whoever hands the setup to meters could hand them keys of its own: a meter
+    checks the holders' digest it was provisioned with, and the roster's signature."""
+    m = MeterClient(b"\x01" * 16, pgroup.meters[0]._sk, pgroup.meters[0].signing_key,
+                    min_threshold=2)  # fmt: skip
+    with pytest.raises(RosterError, match="no Paillier key holders"):
+        pgroup.setup.client(m, pgroup.signed, pgroup.operator.verifying_key)
+    m.trusted_holders = pgroup.setup.holders_digest
+    forged = PaillierSettlement.setup(pgroup.roster, holders=3, bits=SETTLEMENT_BITS)
+    with pytest.raises(RosterError, match="not the key holders"):
+        forged.client(m, pgroup.signed, pgroup.operator.verifying_key)
+    with pytest.raises(RosterError):  # a roster signed by someone else
+        pgroup.setup.client(m, pgroup.signed, SigningKey.generate().verifying_key)
+    assert pgroup.setup.client(m, pgroup.signed, pgroup.operator.verifying_key).meter is m
+
+
+def test_release_checks_the_very_reports_it_prepared(pgroup: PGroup) -> None:
+    """prepare caches its work for the reports it checked, not for their meters: a
+    release over the same meters with other bytes checks everything again."""
+    pgroup.commit(90)
+    reps = [pgroup.report(i, 90) for i in range(6)]
+    for j in range(3):
+        holder = pgroup.holder(j)
+        holder.prepare(90, reps)
+        unsigned = [dataclasses.replace(r, signature=bytes(64)) for r in reps]
+        with pytest.raises(MalformedReportError, match="not signed"):
+            holder.release(90, unsigned)
+        assert 90 not in holder.released
+        with pytest.raises(RangeError):
+            holder.release(-1, reps)
+        with pytest.raises(TypeError):
+            holder.release(90, [*reps[:5], b"report"])  # type: ignore[list-item]
+    with pytest.raises(MalformedReportError):  # a report object is checked when made
+        EncryptedReport(b"\x01" * 15, bytes(32), bytes(32), 90, bytes(40))
+    with pytest.raises(MalformedReportError):
+        EncryptedReport(b"\x01" * 16, bytes(32), bytes(32), 90, "sealed")  # type: ignore[arg-type]
+    with pytest.raises(RangeError):
+        pgroup.clients[0].seal(-1, 5)
+    with pytest.raises(RangeError):
+        pgroup.clients[0].seal(90, pgroup.setup.public_key.nsquare)
+
+
+def test_a_round_failing_before_any_release_can_run_again(pgroup: PGroup) -> None:
+    """A check failing in a holder's preparation (here a seal that does not open)
+    spends nothing: the aggregator opens the interval again without that meter."""
+    pgroup.commit(92)
+    reps = [pgroup.report(i, 92) for i in range(6)]
+    bad = dataclasses.replace(reps[3], sealed=reps[2].sealed)
+    bad = bad.signed(pgroup.meters[3].signing_key.sign(bad.to_be_signed()))
+    rnd = pgroup.agg.open_round(92)
+    for rep in [*reps[:3], bad, *reps[4:]]:
+        rnd.submit(rep)
+    with pytest.raises(MalformedReportError, match=pgroup.meters[3].meter_id.hex()):
+        pgroup.agg.close_round()
+    assert rnd.reopenable
+    rnd = pgroup.agg.open_round(92)
+    for rep in [*reps[:3], *reps[4:]]:
+        rnd.submit(rep)
+    res = pgroup.agg.close_round()
+    assert res.verified and len(res.households) == 5

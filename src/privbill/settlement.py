@@ -65,6 +65,7 @@ import itertools
 import math
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ from privbill.paillier import (
     PaillierPublicKey,
     RandomnessPool,
     generate_keypair,
+    is_ciphertext_int,
 )
 from privbill.pedersen import CommitmentSet, verify_opening
 
@@ -742,7 +744,9 @@ class MeterClient:
     (the regulator's floor, :data:`MIN_THRESHOLD` by default).
     ``last_reported`` restores the highest interval the meter has reported,
     which it must keep in non-volatile memory across rosters: it never
-    reports an interval twice (:attr:`last_reported`).
+    reports an interval twice (:attr:`last_reported`). ``trusted_holders``
+    is the Paillier key holders' digest it was provisioned with
+    (:attr:`PaillierSettlement.holders_digest`): it encrypts for no others.
     """
 
     def __init__(
@@ -753,6 +757,7 @@ class MeterClient:
         *,
         min_threshold: int = 0,
         last_reported: int | None = None,
+        trusted_holders: bytes | None = None,
     ) -> None:
         self.meter_id = _ffi.as_bytes("meter_id", meter_id, _ID)
         self._sk = (
@@ -762,6 +767,11 @@ class MeterClient:
         )
         self.signing_key = signing_key or SigningKey.generate()
         self.min_threshold = MIN_THRESHOLD if min_threshold == 0 else min_threshold
+        self.trusted_holders = (
+            None
+            if trusted_holders is None
+            else _ffi.as_bytes("trusted_holders", trusted_holders, 32)
+        )
         if isinstance(self.min_threshold, bool) or not 2 <= self.min_threshold <= _MAX_GROUP:
             raise RosterError(f"min_threshold must be in [2, {_MAX_GROUP}]")
         # (interval, roster digest) of the last report; b"" digest: restored.
@@ -1559,7 +1569,12 @@ class Aggregator:
             raise AggregationError("no open round")
         self._round = None
         self._closed.add(rnd.index)
-        return rnd.close()  # type: ignore[no-any-return]
+        try:
+            return rnd.close()  # type: ignore[no-any-return]
+        except BaseException:
+            if getattr(rnd, "reopenable", False):  # nothing was released: it may run again
+                self._closed.discard(rnd.index)
+            raise
 
 
 # --------------------------------------------------------------------------
@@ -1604,6 +1619,7 @@ def run_groups(
 
 _PAILLIER_REPORT_DOMAIN: Final = b"privbill/v1/settlement/paillier-report"
 _PAILLIER_KEYS_DOMAIN: Final = b"privbill/v1/settlement/paillier-keys"
+_PAILLIER_HOLDERS_DOMAIN: Final = b"privbill/v1/settlement/paillier-holders"
 _PAILLIER_SEALED_DOMAIN: Final = b"privbill/v1/settlement/paillier-sealed"
 _PAILLIER_SEAL_DOMAIN: Final = b"privbill/v1/settlement/paillier-seal"
 _PAILLIER_SEED_DOMAIN: Final = b"privbill/v1/settlement/paillier-seed"
@@ -1632,6 +1648,15 @@ def _paillier_keys_digest(
         list(seed_keys),
     ]
     return hashlib.sha512(_PAILLIER_KEYS_DOMAIN + _cbor(obj)).digest()[:32]
+
+
+def _paillier_holders_digest(
+    public_key: PaillierPublicKey, sealing_key: bytes, seed_keys: Sequence[bytes]
+) -> bytes:
+    """32 bytes naming the holders' public keys alone: what a meter is
+    provisioned with, so that nobody can hand it keys of their own."""
+    obj = [str(public_key.n), sealing_key, list(seed_keys)]
+    return hashlib.sha512(_PAILLIER_HOLDERS_DOMAIN + _cbor(obj)).digest()[:32]
 
 
 def _hkdf(salt: bytes, ikm: bytes, info: bytes) -> bytes:
@@ -1732,6 +1757,18 @@ class EncryptedReport:
     # The signed bytes, computed once.
     _tbs: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        err = MalformedReportError
+        _bytes_field(self.meter_id, _ID, "meter_id", err)
+        _bytes_field(self.roster_digest, _DIGEST, "roster_digest", err)
+        _bytes_field(self.keys_digest, 32, "keys_digest", err)
+        _uint_field(self.index, "index", err, (1 << 64) - 1)
+        sealed = self.sealed
+        if not isinstance(sealed, bytes) or not _NONCE + _TAG < len(sealed) <= _MAX_SEALED:
+            raise err(f"report: the sealed ciphertext is {_NONCE + _TAG + 1}..{_MAX_SEALED} bytes")
+        if self.signature:  # empty until signed
+            _bytes_field(self.signature, 64, "signature", err)
+
     def to_be_signed(self) -> bytes:
         if self._tbs is None:
             d = hashlib.sha512(_PAILLIER_SEALED_DOMAIN + self.sealed).digest()[:32]
@@ -1766,18 +1803,8 @@ class EncryptedReport:
         if not isinstance(obj, list) or len(obj) != 7 or obj[0] != SETTLEMENT_VERSION:
             raise MalformedReportError("report: not a version-1 encrypted report")
         _, meter_id, roster_digest, keys_digest, index, sealed, signature = obj
-        if not isinstance(sealed, bytes) or not _NONCE + _TAG < len(sealed) <= _MAX_SEALED:
-            raise MalformedReportError(
-                f"report: the sealed ciphertext is a byte string of at most {_MAX_SEALED} bytes"
-            )
-        return cls(
-            _bytes_field(meter_id, _ID, "meter_id", MalformedReportError),
-            _bytes_field(roster_digest, _DIGEST, "roster_digest", MalformedReportError),
-            _bytes_field(keys_digest, 32, "keys_digest", MalformedReportError),
-            _uint_field(index, "index", MalformedReportError, (1 << 64) - 1),
-            sealed,
-            _bytes_field(signature, 64, "signature", MalformedReportError),
-        )
+        _bytes_field(signature, 64, "signature", MalformedReportError)  # present on the wire
+        return cls(meter_id, roster_digest, keys_digest, index, sealed, signature)
 
 
 class _MemberKeys:
@@ -1845,15 +1872,26 @@ class PaillierMeterClient:
     """A meter in the Paillier backend: takes one share per seed holder off
     its packed value, encrypts the rest under holder 1's key from a
     precomputed pool and seals it to holder 1 (online: ``k - 1`` HMACs, one
-    multiplication mod ``n^2``, one AEAD and one signature)."""
+    multiplication mod ``n^2``, one AEAD and one signature).
+
+    It checks the roster's signature (as :meth:`MeterClient.join` does) and
+    that the holders' keys are the ones it was provisioned with
+    (``MeterClient(trusted_holders=...)``): whoever hands out the setup could
+    otherwise give it keys of its own."""
 
     def __init__(
         self,
         meter: MeterClient,
-        roster: Roster,
+        signed: SignedRoster,
+        aggregator_key: VerifyingKey,
         setup: PaillierSettlement,
         pool_size: int = 0,
     ) -> None:
+        roster = signed.verify(aggregator_key)
+        if meter.trusted_holders is None:
+            raise RosterError("this meter was provisioned with no Paillier key holders")
+        if setup.holders_digest != meter.trusted_holders:
+            raise RosterError("these are not the key holders this meter was provisioned with")
         if roster.threshold < meter.min_threshold:
             raise RosterError(
                 f"threshold {roster.threshold} is below this meter's floor {meter.min_threshold}"
@@ -1892,9 +1930,14 @@ class PaillierMeterClient:
 
     def seal(self, index: int, ciphertext: Any) -> bytes:
         """``ciphertext`` sealed to holder 1 for interval ``index`` (a fresh random nonce)."""
+        idx = _ffi.as_uint("index", index, 64)
+        if not is_ciphertext_int(ciphertext) or not 0 < ciphertext < self.public_key.nsquare:
+            raise RangeError("a ciphertext is an integer in [1, n^2)")
+        return self._seal_body(idx, int(ciphertext).to_bytes(self._ct_bytes, "big"))
+
+    def _seal_body(self, idx: int, body: bytes) -> bytes:
         nonce = os.urandom(_NONCE)
-        ad = _seal_ad(self.meter_id, self.roster.digest, self.keys_digest, index)
-        body = int(ciphertext).to_bytes(self._ct_bytes, "big")
+        ad = _seal_ad(self.meter_id, self.roster.digest, self.keys_digest, idx)
         return nonce + self._seal.encrypt(nonce, body, ad)
 
     def report(self, index: int, value: int, blinding: Scalar) -> EncryptedReport:
@@ -1937,7 +1980,8 @@ class KeyHolder:
         self.keys_digest = setup.keys_digest
         self._members = _MemberKeys()
         self._done: dict[int, tuple[frozenset[bytes], int | None]] = {}
-        self._ready: tuple[int, frozenset[bytes], Any] | None = None
+        self._ready: tuple[int, tuple[tuple[bytes, bytes, bytes], ...], Any] | None = None
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.position + 1})"
@@ -1952,10 +1996,17 @@ class KeyHolder:
 
     def prepare(self, index: int, reports: Sequence[EncryptedReport]) -> None:
         """Every check :meth:`release` makes, and the work that may fail
-        (signatures, seals, key agreement), without spending the interval."""
-        self._check(index, reports)
+        (signatures, seals, key agreement, ciphertexts in ``[1, n^2)``),
+        without spending the interval. What it cannot check is the range of
+        the decrypted sum: a ciphertext of an out-of-range value (a malicious
+        meter's) makes holder 1's release fail, and that interval is spent."""
+        with self._lock:
+            self._check(index, reports)
 
     def _check(self, index: int, reports: Sequence[EncryptedReport]) -> Any:
+        index = _ffi.as_uint("index", index, 64)
+        if not all(isinstance(r, EncryptedReport) for r in reports):
+            raise TypeError("reports must be EncryptedReport objects")
         roster = self.roster
         if len(reports) < roster.threshold:
             raise ThresholdError(f"{len(reports)} reports, threshold {roster.threshold}")
@@ -1967,27 +2018,32 @@ class KeyHolder:
         prev = self._done.get(index)
         if prev is not None and prev[0] != who:
             raise RecoveryRefusedError(f"interval {index} was released for another set")
+        # The cache of prepare is for these very reports (signed bytes,
+        # signatures and seals), not just for these meters.
+        exact = tuple((r.to_be_signed(), r.signature, r.sealed) for r in reports)
         ready = self._ready
-        if ready is not None and ready[:2] == (index, who):
+        if ready is not None and ready[:2] == (index, exact):
             return ready[2]
         self._members.verify(roster, reports)
         data = self._open(index, reports)
-        self._ready = (index, who, data)
+        self._ready = (index, exact, data)
         return data
 
     def release(self, index: int, reports: Sequence[EncryptedReport]) -> int:
         """This holder's sum mod ``2^K`` over ``reports`` (all of one interval)."""
-        data = self._check(index, reports)
-        prev = self._done.get(index)
-        if prev is not None:
-            if prev[1] is None:
-                raise KeyHolderError(f"interval {index}: the sum was not released")
-            return prev[1]
-        who = frozenset(r.meter_id for r in reports)
-        self._done[index] = (who, None)  # the interval is used, whatever happens next
-        out = self._sum(index, reports, data) & ((1 << self.setup.packing.share_bits) - 1)
-        self._done[index] = (who, out)
-        return out
+        with self._lock:  # one release at a time: the record is read, then written
+            data = self._check(index, reports)
+            idx = int(index)
+            prev = self._done.get(idx)
+            if prev is not None:
+                if prev[1] is None:
+                    raise KeyHolderError(f"interval {idx}: the sum was not released")
+                return prev[1]
+            who = frozenset(r.meter_id for r in reports)
+            self._done[idx] = (who, None)  # the interval is used, whatever happens next
+            out = self._sum(idx, reports, data) & ((1 << self.setup.packing.share_bits) - 1)
+            self._done[idx] = (who, out)
+            return out
 
     def _open(self, index: int, reports: Sequence[EncryptedReport]) -> Any:
         """What this holder needs from the reports (may fail: nothing is spent yet)."""
@@ -2093,6 +2149,8 @@ class PaillierSettlement:
     >>> meters = [MeterClient(bytes([i]) * 16, min_threshold=3) for i in range(1, 5)]
     >>> signed = Roster.create(b"feeder-9", [m.member for m in meters], threshold=3).sign(operator)
     >>> setup = PaillierSettlement.setup(signed.roster, holders=3, bits=2048)  # 3072 by default
+    >>> for m in meters:                                     # provisioning
+    ...     m.trusted_holders = setup.holders_digest
     >>> k, index = bytes(32), 760_000
     >>> def blinding(m):
     ...     return derive_blinding(k, m.meter_id, 0, index)
@@ -2102,7 +2160,8 @@ class PaillierSettlement:
     >>> agg = Aggregator(signed, operator, book, backend="paillier", paillier=setup)
     >>> rnd = agg.open_round(index)
     >>> for n, m in enumerate(meters[:3], 1):                # the fourth meter drops out
-    ...     rnd.submit(setup.client(m, signed.roster).report(index, 100 * n, blinding(m)).encode())
+    ...     client = setup.client(m, signed, operator.verifying_key)
+    ...     rnd.submit(client.report(index, 100 * n, blinding(m)).encode())
     >>> result = agg.close_round()
     >>> result.sum_wh, len(result.households), result.verified
     (600, 3, True)
@@ -2123,12 +2182,19 @@ class PaillierSettlement:
             raise RangeError(f"between 2 and {_MAX_HOLDERS} key holders")
         for pk in (self.sealing_key, *self.seed_keys):
             _bytes_field(pk, _X25519, "holder X25519 key", RangeError)
+            if int.from_bytes(pk, "little") >= 2**255 - 19:  # one encoding per key
+                raise RangeError("a holder X25519 key must be canonical (u < 2^255 - 19)")
         if len({self.sealing_key, *self.seed_keys}) != 1 + len(self.seed_keys):
             raise RangeError("two holders with one key")
 
     @property
     def holder_count(self) -> int:
         return 1 + len(self.seed_keys)
+
+    @property
+    def holders_digest(self) -> bytes:
+        """What meters are provisioned with (``MeterClient(trusted_holders=...)``)."""
+        return _paillier_holders_digest(self.public_key, self.sealing_key, self.seed_keys)
 
     @property
     def keys_digest(self) -> bytes:
@@ -2166,8 +2232,15 @@ class PaillierSettlement:
     def open_round(self, agg: Aggregator, index: int) -> PaillierRound:
         return PaillierRound(agg, self, index)
 
-    def client(self, meter: MeterClient, roster: Roster, pool_size: int = 0) -> PaillierMeterClient:
-        return PaillierMeterClient(meter, roster, self, pool_size)
+    def client(
+        self,
+        meter: MeterClient,
+        signed: SignedRoster,
+        aggregator_key: VerifyingKey,
+        pool_size: int = 0,
+    ) -> PaillierMeterClient:
+        """The meter's client for this setup (see :class:`PaillierMeterClient`)."""
+        return PaillierMeterClient(meter, signed, aggregator_key, self, pool_size)
 
 
 class PaillierRound:
@@ -2180,6 +2253,15 @@ class PaillierRound:
         self.state: Literal["collecting", "decrypting", "done", "aborted"] = "collecting"
         self.reports: dict[bytes, EncryptedReport] = {}
         self._keys_digest = setup.keys_digest
+        self._releasing = False
+
+    @property
+    def reopenable(self) -> bool:
+        """Whether the round failed before any holder was asked to release
+        (too few reports, a holder missing, a check failing in a holder's
+        preparation): then no holder has spent the interval, and the
+        aggregator may open it again (without the meter named in the error)."""
+        return self.state == "aborted" and not self._releasing
 
     def submit(self, report: EncryptedReport | bytes) -> None:
         rep = report if isinstance(report, EncryptedReport) else EncryptedReport.decode(report)
@@ -2220,6 +2302,7 @@ class PaillierRound:
         present = [h for h in holders if h is not None]
         for h in present:  # every holder checks everything before any releases
             h.prepare(self.index, reps)
+        self._releasing = True
         sums = [h.release(self.index, reps) for h in present]
         r, o = self.setup.packing.unpack(self.setup.packing.join(sums))
         _check_sum(agg.commitments, self.index, counted, r, o.to_bytes(32, "little"))

@@ -142,7 +142,9 @@ def simulate_group(spec: GroupSpec) -> list[IntervalAggregate | AbortedInterval]
     clients: dict[str, Any]
     if spec.backend == "paillier":
         paillier = PaillierSettlement.setup(roster.roster, bits=spec.paillier_bits)
-        clients = {c: paillier.client(meters[c], roster.roster, pool_size=0) for c in customers}
+        for m in meters.values():  # provisioning: the holders every meter trusts
+            m.trusted_holders = paillier.holders_digest
+        clients = {c: paillier.client(meters[c], roster, operator.verifying_key) for c in customers}
     else:
         shares = [s for m in meters.values() for s in m.join(roster, operator.verifying_key)]
         for m in meters.values():
