@@ -934,3 +934,39 @@ def test_a_round_failing_before_any_release_can_run_again(pgroup: PGroup) -> Non
         rnd.submit(rep)
     res = pgroup.agg.close_round()
     assert res.verified and len(res.households) == 5
+
+
+def test_setup_public_json_round_trip_and_strictness(pgroup: PGroup) -> None:
+    """The public half of a setup as JSON (what meters are provisioned from): the
+    same digests after a round trip, and nothing but the exact layout accepted."""
+    s = pgroup.setup
+    text = s.public_json()
+    back = PaillierSettlement.from_public_json(text)
+    assert (back.holders_digest, back.keys_digest) == (s.holders_digest, s.keys_digest)
+    assert back.holders == [] and str(s.public_key.n) in text
+    obj = json.loads(text)
+    assert obj["seed_keys"] == [k.hex() for k in s.seed_keys]
+
+    def variant(**change: object) -> str:
+        return json.dumps({**obj, **change})
+
+    bad = [
+        "not json",
+        json.dumps([obj]),
+        variant(type="paillier-public-key"),
+        variant(extra=1),
+        variant(n="0" + obj["n"]),
+        variant(n=int(obj["n"])),
+        variant(sealing_key=obj["sealing_key"].upper()),
+        variant(sealing_key=obj["sealing_key"][:62]),
+        variant(seed_keys=obj["seed_keys"][0]),
+        variant(seed_keys=[]),
+        variant(seed_keys=[obj["sealing_key"]]),  # one key twice
+        variant(seed_keys=["ff" * 32]),  # not canonical
+        variant(value_bits=32),
+        variant(max_households=True),
+        variant(max_households=0),
+    ]
+    for b in bad:
+        with pytest.raises(FormatError):
+            PaillierSettlement.from_public_json(b)

@@ -62,6 +62,7 @@ import dataclasses
 import hashlib
 import hmac
 import itertools
+import json
 import math
 import os
 import re
@@ -104,6 +105,9 @@ from privbill.paillier import (
     generate_keypair,
     is_ciphertext_int,
 )
+from privbill.paillier import _fields as _json_fields
+from privbill.paillier import _int as _json_decimal
+from privbill.paillier import _load as _json_object
 from privbill.pedersen import CommitmentSet, verify_opening
 
 #: A canonical decimal string (ASCII digits, no leading zeros): one encoding per integer.
@@ -1625,6 +1629,7 @@ _PAILLIER_SEAL_DOMAIN: Final = b"privbill/v1/settlement/paillier-seal"
 _PAILLIER_SEED_DOMAIN: Final = b"privbill/v1/settlement/paillier-seed"
 _PAILLIER_SHARE_DOMAIN: Final = b"privbill/v1/settlement/paillier-share"
 _MAX_HOLDERS: Final = 64
+_HEX_KEY = re.compile(r"[0-9a-f]{64}")
 _NONCE: Final = 12  # ChaCha20-Poly1305 (RFC 8439): a random 96-bit nonce per seal
 _TAG: Final = 16
 #: Longest sealed ciphertext: keys up to 8192 bits, so n^2 fits in 2048 bytes.
@@ -2190,6 +2195,54 @@ class PaillierSettlement:
     @property
     def holder_count(self) -> int:
         return 1 + len(self.seed_keys)
+
+    def public_json(self) -> str:
+        """The public half, as the holders publish it and meters are provisioned
+        from: JSON, the modulus in decimal, X25519 keys in lowercase hex.
+
+        >>> setup = PaillierSettlement(PaillierPublicKey(2**255 + 95), bytes([9]) + bytes(31),
+        ...                            (bytes([5]) + bytes(31),), PackingParams(8))
+        >>> back = PaillierSettlement.from_public_json(setup.public_json())
+        >>> back.holders_digest == setup.holders_digest, back.keys_digest == setup.keys_digest
+        (True, True)
+        """
+        return json.dumps(
+            {
+                "type": "paillier-settlement",
+                "n": str(self.public_key.n),
+                "sealing_key": self.sealing_key.hex(),
+                "seed_keys": [k.hex() for k in self.seed_keys],
+                "value_bits": self.packing.value_bits,
+                "max_households": self.packing.max_households,
+            }
+        )
+
+    @classmethod
+    def from_public_json(cls, text: str) -> PaillierSettlement:
+        """Strict inverse of :meth:`public_json` (no holders attached);
+        :class:`~privbill.errors.FormatError` on anything else."""
+        obj = _json_object(text, "paillier-settlement")
+        _json_fields(obj, {"n", "sealing_key", "seed_keys", "value_bits", "max_households"})
+        seeds = obj["seed_keys"]
+        if not isinstance(seeds, list):
+            raise FormatError("seed_keys must be a list")
+        keys = [obj["sealing_key"], *seeds]
+        if not all(isinstance(k, str) and _HEX_KEY.fullmatch(k) for k in keys):
+            raise FormatError("X25519 keys must be 64 lowercase hex digits")
+        bits, size = obj["value_bits"], obj["max_households"]
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (bits, size)):
+            raise FormatError("value_bits and max_households must be integers")
+        if bits != 64 or not 1 <= size <= _MAX_GROUP:
+            raise FormatError(f"value_bits must be 64 and max_households in [1, {_MAX_GROUP}]")
+        try:
+            return cls(
+                PaillierPublicKey(int(_json_decimal(obj, "n"))),
+                bytes.fromhex(keys[0]),
+                tuple(bytes.fromhex(k) for k in keys[1:]),
+                PackingParams(max_households=size),
+            )
+        except RangeError as exc:
+            raise FormatError(str(exc)) from None
 
     @property
     def holders_digest(self) -> bytes:
