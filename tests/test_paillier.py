@@ -630,8 +630,10 @@ def test_wrong_key_ciphertexts(pgroup: PGroup) -> None:
     rnd.submit(pgroup.signed_report(0, 50, ct))
     for i in range(1, 6):
         rnd.submit(pgroup.report(i, 50))
-    with pytest.raises(KeyHolderError, match="holder 1 refuses"):
+    with pytest.raises(KeyHolderError, match="holder 1 refuses") as err:
         pgroup.agg.close_round()
+    # detected and identified: the meter whose value is out of range, and only it
+    assert f"out of range: ['{pgroup.meters[0].meter_id.hex()}']" in str(err.value)
     # The range of a decrypted sum is known only at release: holder 1 has spent the
     # interval (another set would make its answer an oracle), and the round cannot
     # be opened again (settlement.md §3.4: a malicious meter can block its intervals).

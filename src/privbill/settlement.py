@@ -2102,10 +2102,24 @@ class DecryptionHolder(KeyHolder):
         return out
 
     def _sum(self, index: int, reports: Sequence[EncryptedReport], data: Any) -> int:
+        k = self.setup.packing.share_bits
         try:
-            return self.key.decrypt_sum(data, len(reports) << self.setup.packing.share_bits)
+            return self.key.decrypt_sum(data, len(reports) << k)
         except RangeError as exc:
-            raise KeyHolderError(f"interval {index}: holder 1 refuses: {exc}") from None
+            # The interval is spent; name the meters whose value is out of range.
+            # Holder 1 may decrypt one ciphertext: a rest alone is uniform to it.
+            bad = [r.meter_id.hex() for r, c in zip(reports, data, strict=True)
+                   if not self._in_range(c, k)]  # fmt: skip
+            raise KeyHolderError(
+                f"interval {index}: holder 1 refuses: {exc}; out of range: {bad or 'none'}"
+            ) from None
+
+    def _in_range(self, ciphertext: Any, bits: int) -> bool:
+        try:
+            self.key.decrypt_sum([ciphertext], 1 << bits)
+        except RangeError:
+            return False
+        return True
 
 
 class SeedHolder(KeyHolder):
