@@ -488,10 +488,9 @@ def test_a_member_key_of_small_order_stops_the_round_before_anyone_releases() ->
     with pytest.raises(RosterError, match="small order"):  # a seed holder alone, too
         seed_holder.release(1, list(rnd.reports.values()))
     assert 1 not in seed_holder.released
-    # and a meter refuses a holder key of small order
-    other = PaillierSettlement(setup.public_key, setup.sealing_key, (bytes(32),), setup.packing)
-    with pytest.raises(RosterError, match="small order"):
-        _client(other, meters[0], signed, operator)
+    # and a holder key of small order is refused with the setup
+    with pytest.raises(RangeError, match="small order"):
+        PaillierSettlement(setup.public_key, setup.sealing_key, (bytes(32),), setup.packing)
 
 
 def test_values_near_overflow_bound() -> None:
@@ -640,6 +639,15 @@ def test_wrong_key_ciphertexts(pgroup: PGroup) -> None:
     assert pgroup.holder(0).released[50][1] is None
     with pytest.raises(AggregationError, match="already aggregated"):
         pgroup.agg.open_round(50)
+    # an aggregator that restarts (and forgot) gets no further: the holders remember
+    fresh = Aggregator(pgroup.signed, pgroup.operator, pgroup.book, backend="paillier",
+                       paillier=pgroup.setup)  # fmt: skip
+    again = fresh.open_round(50)
+    for i in range(1, 6):
+        again.submit(pgroup.report(i, 50))
+    with pytest.raises(AggregationError):  # another set, or the same: refused either way
+        fresh.close_round()
+    assert not again.reopenable
 
 
 def test_wrong_but_in_range_value_fails_the_commitment_check(pgroup: PGroup) -> None:
@@ -912,6 +920,8 @@ def test_release_checks_the_very_reports_it_prepared(pgroup: PGroup) -> None:
         EncryptedReport(b"\x01" * 15, bytes(32), bytes(32), 90, bytes(40))
     with pytest.raises(MalformedReportError):
         EncryptedReport(b"\x01" * 16, bytes(32), bytes(32), 90, "sealed")  # type: ignore[arg-type]
+    with pytest.raises(MalformedReportError):
+        EncryptedReport(b"\x01" * 16, bytes(32), bytes(32), 90, bytes(40), None)  # type: ignore[arg-type]
     with pytest.raises(RangeError):
         pgroup.clients[0].seal(-1, 5)
     with pytest.raises(RangeError):
@@ -965,10 +975,17 @@ def test_setup_public_json_round_trip_and_strictness(pgroup: PGroup) -> None:
         variant(seed_keys=[]),
         variant(seed_keys=[obj["sealing_key"]]),  # one key twice
         variant(seed_keys=["ff" * 32]),  # not canonical
+        variant(seed_keys=["09" + "00" * 31] * 64),  # too many holders
+        variant(seed_keys=["00" * 32]),  # small order
         variant(value_bits=32),
         variant(max_households=True),
         variant(max_households=0),
+        variant(n=str((1 << 1023) + 1)),  # too small a modulus for the packing
+        text[:-1] + ', "max_households": 7}',  # a name twice
+        "[" * 100_000 + "]" * 100_000,  # nested too deep for the parser
     ]
     for b in bad:
         with pytest.raises(FormatError):
             PaillierSettlement.from_public_json(b)
+    with pytest.raises(FormatError):
+        PaillierSettlement.from_public_json(text.encode())  # type: ignore[arg-type]

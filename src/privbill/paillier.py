@@ -443,11 +443,21 @@ def to_json(obj: PaillierPublicKey | PaillierPrivateKey | Any) -> str:
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("a name appears twice in one object")
+    return obj
+
+
 def _load(text: str, kind: str) -> dict[str, Any]:
+    """One JSON object of type ``kind``: text only, no name twice, bounded nesting."""
+    if not isinstance(text, str):
+        raise FormatError(f"{kind}: JSON text expected, not {type(text).__name__}")
     try:
-        obj = json.loads(text)
-    except (TypeError, ValueError) as exc:
-        raise FormatError(f"{kind}: not JSON ({exc})") from None
+        obj = json.loads(text, object_pairs_hook=_unique)
+    except (ValueError, RecursionError) as exc:
+        raise FormatError(f"{kind}: not JSON ({str(exc)[:80]})") from None
     if not isinstance(obj, dict) or obj.get("type") != kind:
         raise FormatError(f"not a {kind}")
     return obj

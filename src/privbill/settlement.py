@@ -1771,8 +1771,8 @@ class EncryptedReport:
         sealed = self.sealed
         if not isinstance(sealed, bytes) or not _NONCE + _TAG < len(sealed) <= _MAX_SEALED:
             raise err(f"report: the sealed ciphertext is {_NONCE + _TAG + 1}..{_MAX_SEALED} bytes")
-        if self.signature:  # empty until signed
-            _bytes_field(self.signature, 64, "signature", err)
+        if not isinstance(self.signature, bytes) or len(self.signature) not in (0, 64):
+            raise err("signature must be 64 bytes (or empty until signed)")
 
     def to_be_signed(self) -> bytes:
         if self._tbs is None:
@@ -1958,6 +1958,13 @@ class PaillierMeterClient:
         return rep.signed(self.meter.signing_key.sign(rep.to_be_signed()))
 
 
+class _Refused(Exception):
+    """A holder's refusal to release, raised inside its lock and explained outside it."""
+
+    def __init__(self, error: KeyHolderError) -> None:
+        self.error = error
+
+
 class KeyHolder:
     """The rules every key holder keeps, whatever its key.
 
@@ -2023,6 +2030,8 @@ class KeyHolder:
         prev = self._done.get(index)
         if prev is not None and prev[0] != who:
             raise RecoveryRefusedError(f"interval {index} was released for another set")
+        if prev is not None and prev[1] is None:
+            raise KeyHolderError(f"interval {index}: the sum was not released")
         # The cache of prepare is for these very reports (signed bytes,
         # signatures and seals), not just for these meters.
         exact = tuple((r.to_be_signed(), r.signature, r.sealed) for r in reports)
@@ -2041,14 +2050,25 @@ class KeyHolder:
             idx = int(index)
             prev = self._done.get(idx)
             if prev is not None:
-                if prev[1] is None:
-                    raise KeyHolderError(f"interval {idx}: the sum was not released")
+                assert prev[1] is not None  # _check refuses a spent, unreleased interval
                 return prev[1]
             who = frozenset(r.meter_id for r in reports)
             self._done[idx] = (who, None)  # the interval is used, whatever happens next
-            out = self._sum(idx, reports, data) & ((1 << self.setup.packing.share_bits) - 1)
-            self._done[idx] = (who, out)
-            return out
+            try:
+                out = self._sum(idx, reports, data)
+            except _Refused as refused:
+                error = refused.error
+            else:
+                out &= (1 << self.setup.packing.share_bits) - 1
+                self._done[idx] = (who, out)
+                return out
+        raise self._explain(error, reports, data)  # outside the lock: may take long
+
+    def _explain(
+        self, error: KeyHolderError, reports: Sequence[EncryptedReport], data: Any
+    ) -> KeyHolderError:
+        """The error of a refused release, with what the holder can say about it."""
+        return error
 
     def _open(self, index: int, reports: Sequence[EncryptedReport]) -> Any:
         """What this holder needs from the reports (may fail: nothing is spent yet)."""
@@ -2102,17 +2122,24 @@ class DecryptionHolder(KeyHolder):
         return out
 
     def _sum(self, index: int, reports: Sequence[EncryptedReport], data: Any) -> int:
-        k = self.setup.packing.share_bits
         try:
-            return self.key.decrypt_sum(data, len(reports) << k)
+            return self.key.decrypt_sum(data, len(reports) << self.setup.packing.share_bits)
         except RangeError as exc:
-            # The interval is spent; name the meters whose value is out of range.
-            # Holder 1 may decrypt one ciphertext: a rest alone is uniform to it.
-            bad = [r.meter_id.hex() for r, c in zip(reports, data, strict=True)
-                   if not self._in_range(c, k)]  # fmt: skip
-            raise KeyHolderError(
-                f"interval {index}: holder 1 refuses: {exc}; out of range: {bad or 'none'}"
-            ) from None
+            raise _Refused(KeyHolderError(f"interval {index}: holder 1 refuses: {exc}")) from None
+
+    def _explain(
+        self, error: KeyHolderError, reports: Sequence[EncryptedReport], data: Any
+    ) -> KeyHolderError:
+        """Name the meters whose rest, decrypted alone, is out of range (one
+        decryption each, on this failure path only). Each verdict depends on one
+        ciphertext alone, known to the meter that made it, and a rest alone is
+        uniform to holder 1: nothing about an honest meter is revealed. (Testing
+        parts of the set instead would make the verdicts depend on honest sums.)
+        A meter whose wrong value keeps the sum in range is not caught here."""
+        k = self.setup.packing.share_bits
+        bad = [r.meter_id.hex() for r, c in zip(reports, data, strict=True)
+               if not self._in_range(c, k)]  # fmt: skip
+        return KeyHolderError(f"{error}; out of range: {bad or 'none'}")
 
     def _in_range(self, ciphertext: Any, bits: int) -> bool:
         try:
@@ -2203,6 +2230,8 @@ class PaillierSettlement:
             _bytes_field(pk, _X25519, "holder X25519 key", RangeError)
             if int.from_bytes(pk, "little") >= 2**255 - 19:  # one encoding per key
                 raise RangeError("a holder X25519 key must be canonical (u < 2^255 - 19)")
+            if lib.privbill_x25519(_ffi.out_bytes(_X25519), bytes([9]) * 32, pk) != 0:
+                raise RangeError("a holder X25519 key has small order")
         if len({self.sealing_key, *self.seed_keys}) != 1 + len(self.seed_keys):
             raise RangeError("two holders with one key")
 
@@ -2214,7 +2243,7 @@ class PaillierSettlement:
         """The public half, as the holders publish it and meters are provisioned
         from: JSON, the modulus in decimal, X25519 keys in lowercase hex.
 
-        >>> setup = PaillierSettlement(PaillierPublicKey(2**255 + 95), bytes([9]) + bytes(31),
+        >>> setup = PaillierSettlement(PaillierPublicKey(2**2047 + 1), bytes([9]) + bytes(31),
         ...                            (bytes([5]) + bytes(31),), PackingParams(8))
         >>> back = PaillierSettlement.from_public_json(setup.public_json())
         >>> back.holders_digest == setup.holders_digest, back.keys_digest == setup.keys_digest
@@ -2238,8 +2267,8 @@ class PaillierSettlement:
         obj = _json_object(text, "paillier-settlement")
         _json_fields(obj, {"n", "sealing_key", "seed_keys", "value_bits", "max_households"})
         seeds = obj["seed_keys"]
-        if not isinstance(seeds, list):
-            raise FormatError("seed_keys must be a list")
+        if not isinstance(seeds, list) or not 1 <= len(seeds) < _MAX_HOLDERS:
+            raise FormatError(f"seed_keys must be a list of 1 to {_MAX_HOLDERS - 1} keys")
         keys = [obj["sealing_key"], *seeds]
         if not all(isinstance(k, str) and _HEX_KEY.fullmatch(k) for k in keys):
             raise FormatError("X25519 keys must be 64 lowercase hex digits")
@@ -2249,14 +2278,16 @@ class PaillierSettlement:
         if bits != 64 or not 1 <= size <= _MAX_GROUP:
             raise FormatError(f"value_bits must be 64 and max_households in [1, {_MAX_GROUP}]")
         try:
-            return cls(
+            setup = cls(
                 PaillierPublicKey(int(_json_decimal(obj, "n"))),
                 bytes.fromhex(keys[0]),
                 tuple(bytes.fromhex(k) for k in keys[1:]),
                 PackingParams(max_households=size),
             )
+            setup.packing.check(setup.public_key)  # holder 1 can serve this packing
         except RangeError as exc:
             raise FormatError(str(exc)) from None
+        return setup
 
     @property
     def holders_digest(self) -> bytes:
@@ -2328,7 +2359,11 @@ class PaillierRound:
         (too few reports, a holder missing, a check failing in a holder's
         preparation): then no holder has spent the interval, and the
         aggregator may open it again (without the meter named in the error)."""
-        return self.state == "aborted" and not self._releasing
+        return (
+            self.state == "aborted"
+            and not self._releasing
+            and not any(self.index in h.released for h in self.setup.holders if h is not None)
+        )
 
     def submit(self, report: EncryptedReport | bytes) -> None:
         rep = report if isinstance(report, EncryptedReport) else EncryptedReport.decode(report)
