@@ -70,7 +70,7 @@ from privbill.settlement import (
     StaleReportError,
     ThresholdError,
     UnknownReporterError,
-    _seed_share,
+    _seed_shares,
 )
 
 L = 2**252 + 27742317777372353535851937790883648493
@@ -726,15 +726,13 @@ def test_a_meter_cannot_cancel_the_others_out_of_the_sum(pgroup: PGroup) -> None
     # The coalition: holder 1's release and a; the seed holders' releases (the
     # aggregator gets them); w's own seed shares.
     nbytes = -(-pp.share_bits // 8)
-    x_w = sum(_seed_share(sd, index, nbytes) for sd in pgroup.clients[1]._seeds)
+    x_w = sum(_seed_shares(pgroup.clients[1]._seeds, index, nbytes))
     guess = (released[0] - a + sum(released[1:]) - x_w) % (1 << pp.share_bits)
     o_v = int.from_bytes(bytes(pgroup.blinding(0, index)), "little")
     truth = pp.pack(pgroup.values[(pgroup.meters[0].meter_id, index)], o_v)
     assert guess != truth
     # what hides it: the honest meters' shares, known only to the seed holders
-    x_h = sum(
-        _seed_share(sd, index, nbytes) for i in range(2, 6) for sd in pgroup.clients[i]._seeds
-    )
+    x_h = sum(x for i in range(2, 6) for x in _seed_shares(pgroup.clients[i]._seeds, index, nbytes))
     assert (guess - x_h) % (1 << pp.share_bits) == truth
 
 

@@ -165,12 +165,9 @@ class PaillierPublicKey:
             rn = self.random_rn()
         return (gmpy2.mpz(m) * self.n + 1) * rn % self.nsquare
 
-    def add(self, *cts: Any) -> Any:
-        """The ciphertext of the sum of the plaintexts (mod n)."""
-        return self.add_many(cts)
-
     def add_many(self, cts: Iterable[Any]) -> Any:
-        """Product of many ciphertexts mod n^2."""
+        """Product of many ciphertexts mod n^2: the ciphertext of the sum of
+        the plaintexts (mod n)."""
         n2 = self.nsquare
         acc = gmpy2.mpz(1)
         for c in cts:

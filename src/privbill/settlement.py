@@ -67,7 +67,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -783,9 +783,7 @@ class MeterClient:
         self._last: tuple[int, bytes, bytes] | None = None
         if last_reported is not None:
             self._last = (_ffi.as_uint("last_reported", last_reported, 64), b"", b"")
-        pk = _ffi.out_bytes(_X25519)
-        lib.privbill_x25519_public_key(pk, self._sk)
-        self.public_key = _ffi.to_bytes(pk)
+        self.public_key = _x25519_public(self._sk)
         self._enrolment: _Enrolment | None = None
         self._aggregator_key: VerifyingKey | None = None
 
@@ -808,6 +806,18 @@ class MeterClient:
         """The highest interval this meter has reported, under any roster."""
         return None if self._last is None else self._last[0]
 
+    def _accept(self, signed: SignedRoster, aggregator_key: VerifyingKey) -> Roster:
+        """The roster, if signed by the aggregator, at or above this meter's
+        threshold floor and listing this meter's keys; else RosterError."""
+        roster = signed.verify(aggregator_key)
+        if roster.threshold < self.min_threshold:
+            raise RosterError(
+                f"threshold {roster.threshold} is below this meter's floor {self.min_threshold}"
+            )
+        if roster.members[roster.position(self.meter_id)] != self.member:
+            raise RosterError("the roster lists another key for this meter")
+        return roster
+
     def _agree(self, peer_public: bytes, what: str) -> bytes:
         """The X25519 shared secret with ``peer_public`` (RosterError if it has small order)."""
         return _x25519(self._sk, peer_public, what)
@@ -824,14 +834,8 @@ class MeterClient:
         draw the self-mask secret and return its shares, encrypted to each
         neighbour (for the aggregator to relay). A roster whose threshold is
         below this meter's ``min_threshold`` is refused (:class:`RosterError`)."""
-        roster = signed.verify(aggregator_key)
+        roster = self._accept(signed, aggregator_key)
         pos = roster.position(self.meter_id)
-        if roster.members[pos] != self.member:
-            raise RosterError("the roster lists another key for this meter")
-        if roster.threshold < self.min_threshold:
-            raise RosterError(
-                f"threshold {roster.threshold} is below this meter's floor {self.min_threshold}"
-            )
         digest = roster.digest
         nbrs = roster.graph[pos]
         keys = bytearray()
@@ -1665,8 +1669,13 @@ def _paillier_holders_digest(
 
 
 def _hkdf(salt: bytes, ikm: bytes, info: bytes) -> bytes:
-    """HKDF-SHA-512 (RFC 5869) with L = 64: Extract, then one Expand block."""
-    return hmac.digest(hmac.digest(salt, ikm, "sha512"), info + b"\x01", "sha512")
+    """HKDF-SHA-512 (RFC 5869) with L = 64, by the C core."""
+    prk, out = _ffi.out_bytes(64), _ffi.out_bytes(64)
+    lib.privbill_hkdf_sha512_extract(prk, salt, len(salt), ikm, len(ikm))
+    rc = lib.privbill_hkdf_sha512_expand(out, 64, prk, 64, info, len(info))
+    _ffi.wipe(prk)
+    _ffi.check(rc, RangeError, "hkdf")
+    return _ffi.to_bytes(out)
 
 
 def _seal_key(
@@ -1689,37 +1698,35 @@ def _seed(
     """The seed of one meter and seed holder ``holder`` (2..k), from their
     X25519 shared secret: ``HKDF-SHA-512(salt = SEED_DOMAIN, ikm = shared,
     info = roster_digest || keys_digest || meter_id || u8(holder), L = 64)``,
-    returned keyed for :func:`_seed_share` (HMAC-SHA-512 with the seed as key)."""
+    returned keyed for :func:`_seed_shares` (HMAC-SHA-512 with the seed as key)."""
     info = roster_digest + keys_digest + meter_id + bytes([holder])
     return hmac.new(_hkdf(_PAILLIER_SEED_DOMAIN, shared, info), digestmod="sha512")
 
 
-def _seed_share(seed: hmac.HMAC, index: int, nbytes: int) -> int:
-    """``HKDF-Expand(seed, SHARE_DOMAIN || be64(index), nbytes)`` as a
-    little-endian integer: a seed holder's share of one report (the caller
-    reduces it mod ``2^K``). ``seed`` is keyed once: each block is a copy."""
+def _seed_shares(seeds: Iterable[hmac.HMAC], index: int, nbytes: int) -> Iterator[int]:
+    """For each seed, ``HKDF-Expand(seed, SHARE_DOMAIN || be64(index), nbytes)``
+    as a little-endian integer: a seed holder's share of one report (the caller
+    reduces it mod ``2^K``). Each seed is keyed once: each block is a copy."""
     info = _PAILLIER_SHARE_DOMAIN + index.to_bytes(8, "big")
-    out, block = b"", b""
-    for counter in range(1, -(-nbytes // 64) + 1):
-        h = seed.copy()
-        h.update(block + info + bytes([counter]))
-        block = h.digest()
-        out += block
-    return int.from_bytes(out[:nbytes], "little")
-
-
-def _seed_share_sum(seeds: Iterable[hmac.HMAC], index: int, nbytes: int) -> int:
-    """The sum of :func:`_seed_share` over ``seeds`` (a seed holder's hot loop:
-    one HMAC block per seed while ``K <= 512``)."""
-    if nbytes > 64:
-        return sum(_seed_share(s, index, nbytes) for s in seeds)
-    msg = _PAILLIER_SHARE_DOMAIN + index.to_bytes(8, "big") + b"\x01"
-    total = 0
+    first, blocks = info + b"\x01", -(-nbytes // 64)
     for seed in seeds:
         h = seed.copy()
-        h.update(msg)
-        total += int.from_bytes(h.digest()[:nbytes], "little")
-    return total
+        h.update(first)
+        out = block = h.digest()
+        if blocks > 1:  # K > 512: rare, and the hot loop stays one block per seed
+            for counter in range(2, blocks + 1):
+                h = seed.copy()
+                h.update(block + info + bytes([counter]))
+                block = h.digest()
+                out += block
+        yield int.from_bytes(out[:nbytes], "little")
+
+
+def _x25519_public(secret: bytes) -> bytes:
+    """X25519(secret, 9): the public key of a secret key."""
+    out = _ffi.out_bytes(_X25519)
+    lib.privbill_x25519_public_key(out, secret)
+    return _ffi.to_bytes(out)
 
 
 def _x25519(secret: bytes, peer: bytes, what: str) -> bytes:
@@ -1892,17 +1899,11 @@ class PaillierMeterClient:
         setup: PaillierSettlement,
         pool_size: int = 0,
     ) -> None:
-        roster = signed.verify(aggregator_key)
         if meter.trusted_holders is None:
             raise RosterError("this meter was provisioned with no Paillier key holders")
         if setup.holders_digest != meter.trusted_holders:
             raise RosterError("these are not the key holders this meter was provisioned with")
-        if roster.threshold < meter.min_threshold:
-            raise RosterError(
-                f"threshold {roster.threshold} is below this meter's floor {meter.min_threshold}"
-            )
-        if roster.members[roster.position(meter.meter_id)] != meter.member:
-            raise RosterError("the roster lists another key for this meter")
+        roster = meter._accept(signed, aggregator_key)
         _check_size(roster, setup.packing)
         self.meter = meter
         self.meter_id = meter.meter_id
@@ -1930,7 +1931,7 @@ class PaillierMeterClient:
         pp = self.packing
         m = pp.pack(v, int.from_bytes(bytes(blinding), "little"))
         nbytes = -(-pp.share_bits // 8)
-        draws = [_seed_share(s, idx, nbytes) for s in self._seeds]
+        draws = list(_seed_shares(self._seeds, idx, nbytes))
         return self.pool.encrypt(pp.remainder(m, draws))
 
     def seal(self, index: int, ciphertext: Any) -> bytes:
@@ -1993,6 +1994,7 @@ class KeyHolder:
         self._members = _MemberKeys()
         self._done: dict[int, tuple[frozenset[bytes], int | None]] = {}
         self._ready: tuple[int, tuple[tuple[bytes, bytes, bytes], ...], Any] | None = None
+        self._secret = b""  # the holder's X25519 secret key, set by the subclass
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -2070,6 +2072,12 @@ class KeyHolder:
         """The error of a refused release, with what the holder can say about it."""
         return error
 
+    def _agree(self, meter_id: bytes) -> bytes:
+        """The X25519 secret of this holder's key and a member's (RosterError if
+        the member's key has small order)."""
+        member = self.roster.members[self.roster.position(meter_id)]
+        return _x25519(self._secret, member.x25519_public, meter_id.hex())
+
     def _open(self, index: int, reports: Sequence[EncryptedReport]) -> Any:
         """What this holder needs from the reports (may fail: nothing is spent yet)."""
         raise NotImplementedError
@@ -2102,8 +2110,7 @@ class DecryptionHolder(KeyHolder):
         for rep in reports:
             key = self._seals.get(rep.meter_id)
             if key is None:
-                member = roster.members[roster.position(rep.meter_id)]
-                shared = _x25519(self._secret, member.x25519_public, rep.meter_id.hex())
+                shared = self._agree(rep.meter_id)
                 key = _seal_key(shared, roster.digest, self.keys_digest, rep.meter_id)
                 self._seals[rep.meter_id] = key
             ad = _seal_ad(rep.meter_id, roster.digest, self.keys_digest, index)
@@ -2166,21 +2173,14 @@ class SeedHolder(KeyHolder):
         roster = self.roster
         for rep in reports:
             if rep.meter_id not in self._seeds:
-                member = roster.members[roster.position(rep.meter_id)]
-                shared = _x25519(self._secret, member.x25519_public, rep.meter_id.hex())
+                shared = self._agree(rep.meter_id)
                 self._seeds[rep.meter_id] = _seed(
                     shared, roster.digest, self.keys_digest, rep.meter_id, self.position + 1
                 )
 
     def _sum(self, index: int, reports: Sequence[EncryptedReport], data: Any) -> int:
         nbytes = -(-self.setup.packing.share_bits // 8)
-        return _seed_share_sum((self._seeds[r.meter_id] for r in reports), index, nbytes)
-
-
-def _x25519_public(secret: bytes) -> bytes:
-    out = _ffi.out_bytes(_X25519)
-    lib.privbill_x25519_public_key(out, secret)
-    return _ffi.to_bytes(out)
+        return sum(_seed_shares((self._seeds[r.meter_id] for r in reports), index, nbytes))
 
 
 @dataclass
